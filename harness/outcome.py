@@ -1,0 +1,69 @@
+"""What a task kind receives (``Context``, ``Prepared``) and returns (``Outcome``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from adapters.base import Encoder, Side
+from harness.cache import EmbeddingCache, EncodeResult
+from harness.tasks.base import TaskMeta
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A task's data, loaded and validated before any model work; ``data_sha256`` feeds the key."""
+
+    task: TaskMeta
+    data_sha256: str
+    payload: Any
+    n_items: int = 0
+
+
+@dataclass
+class Outcome:
+    scores: dict[str, float]
+    query_scores: Sequence[tuple[str, str, float]] = ()
+    rankings: Sequence[tuple[str, int, str, float]] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    costs: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    n_queries: int = 0
+    n_docs: int = 0
+    task_queries: Sequence[tuple[str, str]] = ()
+    task_qrels: Sequence[tuple[str, str, int]] = ()
+    cache_hit: bool = False
+
+
+@dataclass
+class Context:
+    """Shared services for task kinds: the embedding cache, batch size and progress bars."""
+
+    cache: EmbeddingCache
+    batch_size: int = 32
+    progress: bool = True
+    # model name -> seconds of the first (warm-up) call, which loads weights: kept out of encode
+    # throughput, reported as load time.
+    load_seconds: dict[str, float] = field(default_factory=dict)
+
+    def warm_up(self, encoder: Encoder, side: Side) -> None:
+        if encoder.meta.name not in self.load_seconds:
+            began = time.perf_counter()
+            encoder.encode(["warm-up"], side, batch_size=1)
+            self.load_seconds[encoder.meta.name] = time.perf_counter() - began
+
+    def encode(self, encoder: Encoder, texts: Sequence[str], side: Side,
+               label: str) -> EncodeResult:
+        if not self.cache.is_complete(encoder, texts, side):
+            self.warm_up(encoder, side)
+        bar = tqdm(total=len(texts), desc=f"encode {label}", unit="txt", leave=False,
+                   disable=not self.progress, dynamic_ncols=True)
+        try:
+            return self.cache.encode(encoder, texts, side, batch_size=self.batch_size,
+                                     progress=bar.update)
+        finally:
+            bar.close()

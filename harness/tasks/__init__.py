@@ -1,0 +1,1 @@
+"""Tasks: metadata (``base``), BEIR loading (``beir``) and the name registry (``registry``)."""
