@@ -1,0 +1,67 @@
+"""Shared fixtures: the real data root, a small real SciFact subset, and the shared embedding cache.
+
+The embedding cache lives in the repository's git-ignored ``results/cache`` so that every test (and
+every CI run on the same machine) encodes a given text set with a given model only once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.data_root import REPO_ROOT, resolve_data_root
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SHARED_CACHE = REPO_ROOT / "results" / "cache"
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    return resolve_data_root()
+
+
+@pytest.fixture(scope="session")
+def shared_cache() -> Path:
+    SHARED_CACHE.mkdir(parents=True, exist_ok=True)
+    return SHARED_CACHE
+
+
+def make_scifact_subset(data_root: Path, dest: Path, n_queries: int = 40,
+                        n_extra_docs: int = 400) -> Path:
+    """A real BEIR folder: the first test queries of SciFact, their judged documents and the
+    first ``n_extra_docs`` corpus documents. Returns the data root holding ``beir/scifact``."""
+    src = data_root / "beir" / "scifact"
+    out = dest / "beir" / "scifact"
+    (out / "qrels").mkdir(parents=True, exist_ok=True)
+    lines = (src / "qrels" / "test.tsv").read_text().splitlines()
+    header, rows = lines[0], [r.split("\t") for r in lines[1:]]
+    qids: list[str] = []
+    for q, _, _ in rows:
+        if q not in qids:
+            qids.append(q)
+    qids = qids[:n_queries]
+    kept_rows = [r for r in rows if r[0] in qids]
+    judged = {r[1] for r in kept_rows}
+    with (src / "corpus.jsonl").open() as fh, (out / "corpus.jsonl").open("w") as oh:
+        for i, line in enumerate(fh):
+            if i < n_extra_docs or json.loads(line)["_id"] in judged:
+                oh.write(line)
+    with (src / "queries.jsonl").open() as fh, (out / "queries.jsonl").open("w") as oh:
+        for line in fh:
+            if json.loads(line)["_id"] in qids:
+                oh.write(line)
+    (out / "qrels" / "test.tsv").write_text(
+        "\n".join([header, *["\t".join(r) for r in kept_rows]]) + "\n")
+    return dest
+
+
+@pytest.fixture(scope="session")
+def scifact_subset(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Data root of a ~440-document, 40-query real SciFact subset (task name 'SciFact')."""
+    return make_scifact_subset(data_root, tmp_path_factory.mktemp("scifact-subset"))
