@@ -10,6 +10,7 @@ from harness.metrics import evaluate_run
 from harness.outcome import Context, Outcome, Prepared
 from harness.search.registry import get_backend
 from harness.spec import RunSpec
+from harness.stats import describe
 from harness.tasks.base import RetrievalData, TaskMeta
 from harness.tasks.beir import load_beir
 from harness.tasks.registry import require_available
@@ -61,12 +62,15 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
         "query_encode_ms": 1000 * queries_res.encode_seconds / len(data.query_ids),
         "search_qps": len(data.query_ids) / timings["search_s"] if timings["search_s"] else None,
     }
+    extra = {"index": describe(docs_res.embeddings, queries_res.embeddings),
+             "backend": dict(getattr(backend, "stats", {}) or {})}
     return Outcome(
         scores=evaluation.means,
         query_scores=evaluation.per_query,
         rankings=rankings,
         timings=timings,
         costs=costs,
+        extra=extra,
         n_queries=len(data.query_ids),
         n_docs=n_docs,
         task_queries=list(zip(data.query_ids, data.query_texts, strict=True)),
