@@ -44,15 +44,21 @@ class SentenceTransformerAdapter:
 
     def __init__(self, name: str, path: str | Path, *, revision: str, dim: int, max_length: int,
                  license: str, task_types: Sequence[str], query_prompt: str = "",
-                 document_prompt: str = "") -> None:
+                 document_prompt: str = "", truncate_to: int | None = None) -> None:
         self.path = str(path)
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
+        # truncate_to overrides the model's own max_seq_length; it is an option (so it changes
+        # the run key and the cache folder) only when set, keeping existing keys stable.
+        self.truncate_to = truncate_to
+        options = (("query_prompt", query_prompt), ("document_prompt", document_prompt))
+        if truncate_to is not None:
+            options += (("max_seq_length", str(truncate_to)),)
         self.meta = ModelMeta(
-            name=name, family="dense", revision=revision, dim=dim, max_length=max_length,
+            name=name, family="dense", revision=revision, dim=dim,
+            max_length=truncate_to if truncate_to is not None else max_length,
             license=license, source=self.path, similarity="cosine",
-            task_types=frozenset(task_types),
-            options=(("query_prompt", query_prompt), ("document_prompt", document_prompt)),
+            task_types=frozenset(task_types), options=options,
         )
         self._model = None
 
@@ -61,6 +67,8 @@ class SentenceTransformerAdapter:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(self.path, device="cpu")
+            if self.truncate_to is not None:
+                self._model.max_seq_length = self.truncate_to
         return self._model
 
     def encode(self, texts: Sequence[str], side: Side, *, batch_size: int = 32) -> DenseEmbeddings:
@@ -72,11 +80,12 @@ class SentenceTransformerAdapter:
         return DenseEmbeddings(np.asarray(vectors, dtype=np.float32), "cosine")
 
 
-def minilm_sentence_transformer(name: str, task_types: Sequence[str]) -> SentenceTransformerAdapter:
+def minilm_sentence_transformer(name: str, task_types: Sequence[str],
+                                max_length: int | None = None) -> SentenceTransformerAdapter:
     path = minilm_dir()
     return SentenceTransformerAdapter(
         name, path, revision=_revision(path / "model.safetensors"), dim=384, max_length=256,
-        license="apache-2.0", task_types=task_types,
+        license="apache-2.0", task_types=task_types, truncate_to=max_length,
     )
 
 

