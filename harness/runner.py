@@ -26,7 +26,8 @@ from harness.tasks.base import TaskMeta
 from harness.tasks.registry import get_task
 
 # task type -> module with prepare(task, data_root) and execute(prepared, encoder, spec, ctx)
-TASK_KINDS: dict[str, str] = {"retrieval": "harness.retrieval"}
+TASK_KINDS: dict[str, str] = {"retrieval": "harness.retrieval", "sts": "harness.sts",
+                              "classification": "harness.classification"}
 
 # compression name prefix -> "module:wrap(encoder, spec_string) -> Encoder"; "none" is identity
 COMPRESSIONS: dict[str, str] = {}

@@ -97,4 +97,4 @@ def _load_extra_tasks() -> None:
         importlib.import_module(module)
 
 
-_EXTRA_TASK_MODULES: tuple[str, ...] = ()
+_EXTRA_TASK_MODULES: tuple[str, ...] = ("harness.tasks.mteb_tasks",)
