@@ -1,0 +1,1 @@
+"""`harness check`: expected scores with tolerances, and run-vs-run significance tests."""

@@ -1,0 +1,122 @@
+"""``harness check``: regression checks for CI. Exit 0 pass, 1 on any FAIL/REGRESSION, 2 on errors.
+
+Heavy modules (torch through the runner, scipy) are imported inside the command only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("expected_file", required=False,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write a markdown report (e.g. for a pull-request comment).")
+@click.option("--baseline", default=None,
+              help="Compare per query with a baseline: a run key (or unique prefix) in --db, or "
+                   "a DuckDB file holding baseline runs (matched by model, task and variant).")
+@click.option("--candidate", "candidates", multiple=True,
+              help="Run key(s) in --db to compare with --baseline (no expected file needed).")
+@click.option("--metric", "metrics", multiple=True,
+              help="Metric(s) for --candidate comparisons [default: the task's main metric].")
+@click.option("--margin", default=0.01, show_default=True,
+              help="A drop must exceed this (absolute) to count as a regression.")
+@click.option("--alpha", default=0.05, show_default=True,
+              help="Significance level of the one-sided paired test.")
+@click.option("--test", "test", type=click.Choice(["ttest", "wilcoxon"]), default="ttest",
+              show_default=True, help="Paired test: scipy.stats.ttest_rel or wilcoxon.")
+@click.option("--no-run", is_flag=True,
+              help="Only reuse stored runs; a missing run is an error instead of being run.")
+@click.option("--batch-size", default=32, show_default=True)
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="DuckDB file [default: results/harness.duckdb].")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data root [default: $HARNESS_DATA, then ../shared/data].")
+def check(expected_file: Path | None, markdown_file: Path | None, baseline: str | None,
+          candidates: tuple[str, ...], metrics: tuple[str, ...], margin: float, alpha: float,
+          test: str, no_run: bool, batch_size: int, cache_dir: Path | None, no_progress: bool,
+          db: Path | None, data_root: Path | None) -> None:
+    """Check scores against EXPECTED_FILE (YAML or TOML) and/or a --baseline run.
+
+    Each row of EXPECTED_FILE names model, task, metric, expected, tolerance and source; stored
+    runs are reused and missing ones are run. Rows are OK (within tolerance), OKISH (within the
+    looser okish band, default 3 x tolerance) or FAIL; reference-only rows are SKIPped.
+    """
+    from rich.console import Console
+
+    from harness.cache import EmbeddingCache
+    from harness.check import report
+    from harness.check.compare import Baseline, CheckRow, Paired, check_rows, compare_runs
+    from harness.check.expected import load_expected
+    from harness.check.plan import MAIN_SCORE, obtain, validate
+    from harness.cli import _default_cache, _default_db
+    from harness.data_root import resolve_data_root
+    from harness.errors import HarnessError
+    from harness.outcome import Context
+    from harness.runner import Runner
+    from harness.store import Store
+
+    if expected_file is None and not candidates:
+        raise click.UsageError("give an EXPECTED_FILE, or --baseline with --candidate run keys")
+    if candidates and baseline is None:
+        raise click.UsageError("--candidate needs --baseline")
+    if not 0 < alpha < 1 or margin < 0:
+        raise click.UsageError("--alpha must be in (0, 1) and --margin >= 0")
+    err = Console(stderr=True)
+    db = db or _default_db()
+
+    rows: list[CheckRow] = []
+    paired: list[Paired] = []
+    planned = []
+    if expected_file is not None:
+        # Parse and resolve every row before any work: a bad file stores nothing.
+        planned = validate(load_expected(expected_file), resolve_data_root(data_root))
+    if not planned and not db.is_file():
+        raise HarnessError(f"{db}: no results to compare")
+    with Store(db) as store:
+        if planned:
+            runner = Runner(store, Context(EmbeddingCache(cache_dir or _default_cache()),
+                                           batch_size=batch_size, progress=not no_progress),
+                            resolve_data_root(data_root), log=err.print)
+            rows = check_rows(planned, obtain(planned, runner, err.print, reuse_only=no_run))
+        if baseline is not None:
+            base = Baseline(baseline, store)
+            try:
+                pairs = [(r.run_key, r.row.metric) for r in rows if r.run_key]
+                pairs += [(_full_key(store, c), m) for c in candidates
+                          for m in (metrics or (MAIN_SCORE,))]
+                paired = compare_runs(store, base, pairs, test=test, margin=margin, alpha=alpha)
+            finally:
+                base.close()
+            label = base.label
+        else:
+            label = ""
+
+    console = Console(width=max(Console().width, 160))
+    report.print_console(rows, paired, console)
+    for line in report.failure_lines(rows, paired):
+        click.echo(line)
+    if markdown_file is not None:
+        title = f"`{expected_file.name}`" if expected_file else "baseline comparison"
+        markdown_file.parent.mkdir(parents=True, exist_ok=True)
+        markdown_file.write_text(report.markdown(rows, paired, title=title, test=test,
+                                                 margin=margin, alpha=alpha, baseline=label),
+                                 encoding="utf-8")
+        err.print(f"markdown report: {markdown_file}")
+    sys.exit(report.exit_code(rows, paired))
+
+
+def _full_key(store: object, prefix: str) -> str:
+    from harness.errors import HarnessError
+
+    keys = [k for (k,) in store.con.execute(  # type: ignore[attr-defined]
+        "SELECT run_key FROM runs WHERE run_key LIKE ?", [prefix + "%"]).fetchall()]
+    if len(keys) != 1:
+        raise HarnessError(f"--candidate '{prefix}' matches {len(keys)} runs")
+    return keys[0]

@@ -1,0 +1,141 @@
+"""Resolve expected rows against the registries (before any work), then reuse or run each spec.
+
+Validation happens for every row first, so a bad file exits 2 having run and stored nothing.
+Reference-only rows (a task whose corpus is not staged, a model whose weights are not offline) are
+checked for their task and metric but not their model, and are reported as SKIP with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adapters.registry import get_entry
+from harness.check.expected import ExpectedRow
+from harness.errors import HarnessError, UnknownNameError
+from harness.runner import COMPRESSIONS, TASK_KINDS, Runner, RunResult
+from harness.search.registry import BACKENDS
+from harness.spec import RunSpec
+from harness.tasks.base import TaskMeta
+from harness.tasks.registry import availability, get_task
+
+MAIN_SCORE = "main_score"  # stands for the task's own main metric, as in MTEB result files
+
+# MTEB's score keys per task type. A task kind module may widen its set with a METRICS tuple.
+METRICS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "sts": ("cosine_spearman", "cosine_pearson", "manhattan_spearman", "manhattan_pearson",
+            "euclidean_spearman", "euclidean_pearson"),
+    "classification": ("accuracy", "f1", "f1_weighted"),
+}
+
+
+def known_metrics(task: TaskMeta) -> tuple[str, ...]:
+    import importlib
+
+    names: list[str] = [MAIN_SCORE, task.main_score]
+    if task.type == "retrieval":
+        from harness.metrics import RETRIEVAL_METRICS
+
+        names += list(RETRIEVAL_METRICS)
+    names += list(METRICS_BY_TYPE.get(task.type, ()))
+    if task.type in TASK_KINDS:
+        names += list(getattr(importlib.import_module(TASK_KINDS[task.type]), "METRICS", ()))
+    return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class Planned:
+    row: ExpectedRow
+    task: TaskMeta
+    spec: RunSpec | None  # None for a reference-only row
+    skip_reason: str = ""
+
+
+def _resolve_task(row: ExpectedRow) -> TaskMeta:
+    try:
+        return get_task(row.task)
+    except UnknownNameError as exc:
+        raise row.error("task", str(exc)) from None
+
+
+def validate(rows: list[ExpectedRow], data_root: Path) -> list[Planned]:
+    planned: list[Planned] = []
+    for row in rows:
+        task = _resolve_task(row)
+        metrics = known_metrics(task)
+        if row.metric not in metrics:
+            raise row.error("metric", f"unknown metric '{row.metric}' for {task.type} task "
+                                      f"{task.name} (known: {', '.join(metrics)})")
+        if row.split is not None and row.split != task.split:
+            raise row.error("split", f"{task.name} is evaluated on split '{task.split}', "
+                                     f"not '{row.split}'")
+        if row.reference_only is not None:
+            planned.append(Planned(row, task, None, f"reference only: {row.reference_only}"))
+            continue
+        try:
+            entry = get_entry(row.model)
+        except UnknownNameError as exc:
+            raise row.error("model", str(exc)) from None
+        if task.type not in entry.task_types:
+            raise row.error("model", f"{entry.name} does not support {task.type} tasks")
+        if task.type not in TASK_KINDS:
+            raise row.error("task", f"no runner for {task.type} tasks in this harness yet; "
+                                    "mark the row reference_only")
+        state = availability(task, data_root)
+        if not state.available:
+            raise row.error("task", f"{task.name} cannot run here ({state.reason}); mark the "
+                                    "row reference_only with that reason")
+        if row.compression != "none" and \
+                row.compression.split(":", 1)[0].split("+", 1)[0] not in COMPRESSIONS:
+            raise row.error("compression", f"unknown compression '{row.compression}' (known: "
+                                           f"none, {', '.join(sorted(COMPRESSIONS))})")
+        if row.backend.split(":", 1)[0] not in BACKENDS:
+            raise row.error("backend", f"unknown backend '{row.backend}' (known: "
+                                       f"{', '.join(sorted(BACKENDS))})")
+        spec = RunSpec(entry.name, task.name, row.compression, row.backend, row.k)
+        planned.append(Planned(row, task, spec))
+    return planned
+
+
+@dataclass
+class Obtained:
+    """What one spec gave: its run (reused or fresh), or the error that stopped it."""
+
+    spec: RunSpec
+    result: RunResult | None = None
+    error: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def value(self, metric: str) -> float | None:
+        if self.result is None:
+            return None
+        if metric == MAIN_SCORE:
+            return self.result.main_score
+        return self.scores.get(metric)
+
+
+def obtain(planned: list[Planned], runner: Runner, log: Callable[[str], None], *,
+           reuse_only: bool = False) -> dict[RunSpec, Obtained]:
+    """One run per distinct spec; the runner reuses a stored run with the same key.
+
+    ``reuse_only``: never encode; a spec with no stored run becomes an ERROR row.
+    """
+    out: dict[RunSpec, Obtained] = {}
+    for item in planned:
+        if item.spec is None or item.spec in out:
+            continue
+        got = Obtained(item.spec)
+        try:
+            if reuse_only and not runner.store.has_run(runner.resolve(item.spec)[-1]):
+                raise HarnessError(f"no stored run in {runner.store.path} (--no-run)")
+            result = runner.run(item.spec)
+            got.result, got.scores = result, dict(result.scores)
+            log(f"{result.status:7s} {item.spec.model} on {item.spec.task}"
+                f"{' ' + item.spec.variant if item.spec.variant else ''} (run {result.key[:12]})")
+        except Exception as exc:  # a broken run is an ERROR row; the other rows still run
+            got.error = str(exc) if isinstance(exc, HarnessError) else \
+                f"{type(exc).__name__}: {exc}"
+            log(f"error   {item.spec.model} on {item.spec.task}: {exc}")
+        out[item.spec] = got
+    return out
