@@ -129,13 +129,24 @@ def ls(what: str, data_root: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
 @click.option("-t", "--task", "tasks", multiple=True, help="Only these tasks.")
 @click.option("-m", "--model", "models", multiple=True, help="Only these models.")
+@click.option("--by-type", is_flag=True,
+              help="MTEB-style averages per task type and overall, with task coverage.")
 @db_option
-def results(as_json: bool, tasks: tuple[str, ...], models: tuple[str, ...],
+def results(as_json: bool, tasks: tuple[str, ...], models: tuple[str, ...], by_type: bool,
             db: Path | None) -> None:
     """Show stored results: main score and cost per run."""
     from harness.report import print_results, results_frame
 
     frame = results_frame(db or _default_db(), tasks, models)
+    if by_type:
+        from harness.aggregate import aggregate, print_aggregate, to_records
+
+        groups = aggregate(frame)
+        if as_json:
+            click.echo(json.dumps(to_records(groups), indent=1))
+        else:
+            print_aggregate(groups)
+        return
     if as_json:
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         click.echo(json.dumps(records, indent=1, default=str))
