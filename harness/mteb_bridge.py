@@ -53,7 +53,8 @@ class CachedMtebEncoder:
         self.stats = EncodeStats()
 
     def encode(self, inputs: Iterable[dict[str, Any]], *, task_metadata: Any, hf_split: str,
-               hf_subset: str, prompt_type: Any = None, **kwargs: Any) -> np.ndarray | sp.csr_matrix:
+               hf_subset: str, prompt_type: Any = None,
+               **kwargs: Any) -> np.ndarray | sp.csr_matrix:
         texts = [text for batch in inputs for text in batch["text"]]
         # Symmetric tasks (STS, classification) get the query side, as mteb does for models with
         # query/passage prompts; only an explicit "document" prompt type selects the other side.
