@@ -82,7 +82,7 @@ def load_model(name: str) -> Encoder:
 
 
 # Families in their own modules register more entries when imported (each import is cheap).
-_EXTRA_ENTRY_MODULES: tuple[str, ...] = ()
+_EXTRA_ENTRY_MODULES: tuple[str, ...] = ("adapters.sparse", "adapters.multivector")
 
 
 def _load_extra_entries() -> None:

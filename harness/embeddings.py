@@ -57,8 +57,19 @@ class DenseEmbeddings:
 
 @dataclass(frozen=True)
 class SparseEmbeddings:
+    """A CSR matrix over a vocabulary.
+
+    ``vocabulary`` is None when columns are the model's own token ids (SPLADE: wordpiece ids, so
+    queries and documents share columns). Otherwise column j is the term ``vocabulary[j]``: each
+    encoded chunk has its own (sorted) vocabulary, ``concat`` merges them, and search aligns query
+    terms to document terms by string. ``weighting`` names a corpus-level scheme (e.g.
+    ``"bm25:method=lucene,k1=1.5,b=0.75"``) that the index applies to these raw term counts: IDF and
+    average document length only exist for a whole corpus, never for one cached chunk.
+    """
+
     matrix: sp.csr_matrix  # (n, V) float32
     vocabulary: tuple[str, ...] | None = None  # None: the ids are the model's wordpiece ids
+    weighting: str = ""  # "": values are final weights
 
     kind = "sparse"
 
@@ -78,8 +89,15 @@ class SparseEmbeddings:
         m = self.matrix
         if m.shape[0] != n:
             raise EmbeddingError(f"sparse encoder returned {m.shape[0]} rows, expected {n}")
+        if self.vocabulary is not None and len(self.vocabulary) != m.shape[1]:
+            raise EmbeddingError(f"sparse encoder returned {m.shape[1]} columns for a vocabulary "
+                                 f"of {len(self.vocabulary)} terms")
         if not np.all(np.isfinite(m.data)):
-            raise EmbeddingError("sparse encoder returned NaN/inf weights")
+            bad = int(np.searchsorted(m.indptr, np.argwhere(~np.isfinite(m.data))[0][0], "right"))
+            raise EmbeddingError(f"sparse encoder returned NaN/inf weights for item {bad - 1}")
+        if self.weighting:
+            # Term counts from an analyzer: a text of only stopwords legitimately has no terms.
+            return
         nnz = np.diff(m.indptr)
         for i, text in enumerate(texts):
             if nnz[i] == 0 and text.strip():
@@ -92,11 +110,33 @@ class SparseEmbeddings:
         m = self.matrix.tocsr()
         vocab = np.array(self.vocabulary if self.vocabulary is not None else [], dtype=str)
         np.savez(path, kind=np.array("sparse"), data=m.data, indices=m.indices,
-                 indptr=m.indptr, shape=np.array(m.shape), vocabulary=vocab)
+                 indptr=m.indptr, shape=np.array(m.shape), vocabulary=vocab,
+                 has_vocabulary=np.array(self.vocabulary is not None),
+                 weighting=np.array(self.weighting))
 
     @staticmethod
     def concat(parts: Sequence[SparseEmbeddings]) -> SparseEmbeddings:
-        return SparseEmbeddings(sp.vstack([p.matrix for p in parts]).tocsr(), parts[0].vocabulary)
+        weighting = parts[0].weighting
+        if any(p.weighting != weighting for p in parts):
+            raise EmbeddingError("sparse chunks disagree on their weighting scheme")
+        if all(p.vocabulary is None for p in parts):
+            dims = {p.dim for p in parts}
+            if len(dims) > 1:
+                raise EmbeddingError(f"sparse chunks have different dimensions {sorted(dims)}")
+            return SparseEmbeddings(sp.vstack([p.matrix for p in parts]).tocsr(), None, weighting)
+        if any(p.vocabulary is None for p in parts):
+            raise EmbeddingError("sparse chunks mix term vocabularies and model token ids")
+        merged = np.unique(np.concatenate([np.array(p.vocabulary, dtype=str) for p in parts]))
+        blocks = []
+        for p in parts:
+            # Map this chunk's column j to the merged column of the same term.
+            remap = np.searchsorted(merged, np.array(p.vocabulary, dtype=str)).astype(np.int32)
+            m = p.matrix.tocsr()
+            blocks.append(sp.csr_matrix((m.data, remap[m.indices], m.indptr),
+                                        shape=(m.shape[0], len(merged))))
+        matrix = sp.vstack(blocks).tocsr() if blocks else sp.csr_matrix((0, len(merged)))
+        matrix.sort_indices()
+        return SparseEmbeddings(matrix, tuple(merged.tolist()), weighting)
 
 
 @dataclass(frozen=True)
@@ -123,8 +163,13 @@ class MultiVectorEmbeddings:
     def validate(self, n: int, texts: Sequence[str] = ()) -> None:
         if len(self) != n:
             raise EmbeddingError(f"multi-vector encoder returned {len(self)} items, expected {n}")
+        if self.tokens.ndim != 2 or self.offsets[-1] != self.tokens.shape[0]:
+            raise EmbeddingError(f"multi-vector encoder returned tokens {self.tokens.shape} that "
+                                 f"do not match offsets ending at {int(self.offsets[-1])}")
         if not np.all(np.isfinite(self.tokens)):
-            raise EmbeddingError("multi-vector encoder returned NaN/inf")
+            bad = int(np.argwhere(~np.isfinite(self.tokens).all(axis=1))[0][0])
+            item = int(np.searchsorted(self.offsets, bad, "right")) - 1
+            raise EmbeddingError(f"multi-vector encoder returned NaN/inf for item {item}")
         if np.any(np.diff(self.offsets) <= 0):
             raise EmbeddingError("multi-vector encoder returned an item with no token vectors")
 
@@ -133,6 +178,9 @@ class MultiVectorEmbeddings:
 
     @staticmethod
     def concat(parts: Sequence[MultiVectorEmbeddings]) -> MultiVectorEmbeddings:
+        dims = {p.dim for p in parts}
+        if len(dims) > 1:
+            raise EmbeddingError(f"multi-vector chunks have different dimensions {sorted(dims)}")
         offsets = [np.zeros(1, dtype=np.int64)]
         base = 0
         for p in parts:
@@ -153,8 +201,11 @@ def load_embeddings(path: Path) -> Embeddings:
             return DenseEmbeddings(z["vectors"], str(z["similarity"]))  # type: ignore[arg-type]
         if kind == "sparse":
             m = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            vocab = tuple(str(t) for t in z["vocabulary"]) or None
-            return SparseEmbeddings(m, vocab)
+            has_vocab = bool(z["has_vocabulary"]) if "has_vocabulary" in z else \
+                len(z["vocabulary"]) > 0
+            vocab = tuple(str(t) for t in z["vocabulary"]) if has_vocab else None
+            weighting = str(z["weighting"]) if "weighting" in z else ""
+            return SparseEmbeddings(m, vocab, weighting)
         if kind == "multivector":
             return MultiVectorEmbeddings(z["tokens"], z["offsets"])
     raise EmbeddingError(f"{path}: unknown embedding kind {kind!r}")

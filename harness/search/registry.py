@@ -21,7 +21,9 @@ class ExactBackend:
 
     name = "exact"
     # embedding kind -> "module:function(queries, docs, k) -> TopK"
-    by_kind: dict[str, str] = {"dense": "harness.search.exact:exact_search"}
+    by_kind: dict[str, str] = {"dense": "harness.search.exact:exact_search",
+                               "sparse": "harness.search.sparse:sparse_search",
+                               "multivector": "harness.search.maxsim:maxsim_search"}
 
     def search(self, queries: Embeddings, docs: Embeddings, k: int) -> TopK:
         target = self.by_kind.get(docs.kind)
@@ -32,7 +34,8 @@ class ExactBackend:
         return getattr(importlib.import_module(module), attr)(queries, docs, k)
 
 
-BACKENDS: dict[str, str] = {"exact": "harness.search.registry:ExactBackend"}
+BACKENDS: dict[str, str] = {"exact": "harness.search.registry:ExactBackend",
+                             "muvera": "harness.search.muvera:MuveraBackend"}
 
 
 def get_backend(name: str) -> Backend:
