@@ -131,7 +131,8 @@ def obtain(planned: list[Planned], runner: Runner, log: Callable[[str], None], *
                 raise HarnessError(f"no stored run in {runner.store.path} (--no-run)")
             result = runner.run(item.spec)
             got.result, got.scores = result, dict(result.scores)
-            log(f"{result.status:7s} {item.spec.model} on {item.spec.task}"
+            status = "reused" if result.status == "skipped" else result.status
+            log(f"{status:7s} {item.spec.model} on {item.spec.task}"
                 f"{' ' + item.spec.variant if item.spec.variant else ''} (run {result.key[:12]})")
         except Exception as exc:  # a broken run is an ERROR row; the other rows still run
             got.error = str(exc) if isinstance(exc, HarnessError) else \

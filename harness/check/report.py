@@ -126,4 +126,4 @@ def markdown(rows: Sequence[CheckRow], paired: Sequence[Paired], *, title: str,
                 _f(p.delta, "{:+.5f}"), _p(p.p_value), p.n, f"`{(p.baseline_key or '')[:12]}`",
                 f"`{p.candidate_key[:12]}`", p.reason)) + " |")
         out.append("")
-    return "\n".join(out)
+    return "\n".join(out) + "\n"
