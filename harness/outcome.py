@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -67,3 +67,24 @@ class Context:
                                      progress=bar.update)
         finally:
             bar.close()
+
+    def encode_compressed(self, encoder: Encoder, corpus: Sequence[str], queries: Sequence[str],
+                          label: str) -> tuple[EncodeResult, EncodeResult, float]:
+        """Corpus and query embeddings for ``encoder``, compression wrappers included.
+
+        A wrapper (anything with ``base`` and ``fit``/``transform``) is never encoded under its own
+        meta: its base model goes through the cache (so every variant shares one encode), then the
+        wrapper fits on the corpus (int8 ranges, PQ/PCA training) and transforms both sides.
+        Returns (documents, queries, seconds spent fitting and compressing).
+        """
+        base = getattr(encoder, "base", None)
+        source = base if base is not None and hasattr(encoder, "fit") else encoder
+        docs = self.encode(source, corpus, "document", f"{label} corpus")
+        qs = self.encode(source, queries, "query", f"{label} queries")
+        if source is encoder:
+            return docs, qs, 0.0
+        began = time.perf_counter()
+        encoder.fit(docs.embeddings)  # type: ignore[attr-defined]
+        docs = replace(docs, embeddings=encoder.transform(docs.embeddings, "document"))  # type: ignore[attr-defined]
+        qs = replace(qs, embeddings=encoder.transform(qs.embeddings, "query"))  # type: ignore[attr-defined]
+        return docs, qs, time.perf_counter() - began

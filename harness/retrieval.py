@@ -6,8 +6,12 @@ import time
 from pathlib import Path
 
 from adapters.base import Encoder
+from harness.embeddings import Embeddings
+from harness.latency import measure, searcher_for
 from harness.metrics import evaluate_run
 from harness.outcome import Context, Outcome, Prepared
+from harness.search.ann import fidelity
+from harness.search.base import TopK
 from harness.search.registry import get_backend
 from harness.spec import RunSpec
 from harness.stats import describe
@@ -27,22 +31,22 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     task: TaskMeta = prepared.task
     data: RetrievalData = prepared.payload
     timings: dict[str, float] = {}
+    backend = get_backend(spec.backend)  # an invalid backend fails before any encoding
+    if hasattr(encoder, "k"):
+        encoder.k = spec.k  # type: ignore[attr-defined]  # re-score depth follows the run depth
 
-    docs_res = ctx.encode(encoder, data.corpus_texts, "document", f"{task.name} corpus")
-    queries_res = ctx.encode(encoder, data.query_texts, "query", f"{task.name} queries")
+    docs_res, queries_res, compress_s = ctx.encode_compressed(
+        encoder, data.corpus_texts, data.query_texts, task.name)
     timings["encode_corpus_s"] = docs_res.encode_seconds
     timings["encode_queries_s"] = queries_res.encode_seconds
+    timings["compress_s"] = compress_s
     timings["load_s"] = ctx.load_seconds.get(encoder.meta.name, 0.0)
 
-    backend = get_backend(spec.backend)
     extra_k = 1 if task.ignore_identical_ids else 0
-    began = time.perf_counter()
-    top = backend.search(queries_res.embeddings, docs_res.embeddings, spec.k + extra_k)
-    timings["search_s"] = time.perf_counter() - began
-
-    run = top.to_run(data.query_ids, data.corpus_ids)
-    if task.ignore_identical_ids:  # as MTEB: a document never counts as its own hit
-        run = {q: {d: s for d, s in hits.items() if d != q} for q, hits in run.items()}
+    cost = measure(backend, queries_res.embeddings, docs_res.embeddings, spec.k + extra_k)
+    timings.update(index_build_s=cost.build_s, search_s=cost.batch_s,
+                   search_warmup_ms=cost.warmup_ms)
+    run = _run(cost.top, data, task)
 
     began = time.perf_counter()
     evaluation = evaluate_run(run, data.qrels)
@@ -54,16 +58,26 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
         rankings.extend((qid, rank, doc, score) for rank, (doc, score) in enumerate(best, 1))
 
     n_docs = len(data.corpus_ids)
-    index_bytes = docs_res.embeddings.nbytes
+    n_q = len(data.query_ids)
+    code_bytes = docs_res.embeddings.nbytes  # what the (compressed) representation stores
     costs = {
-        "index_bytes": index_bytes,
-        "bytes_per_doc": index_bytes / n_docs,
+        "bytes_per_doc": code_bytes / n_docs,
+        "index_bytes": cost.index_bytes,  # what the search structure holds (graph links etc.)
+        "index_bytes_per_doc": cost.index_bytes / n_docs,
         "encode_docs_per_s": n_docs / docs_res.encode_seconds if docs_res.encode_seconds else None,
-        "query_encode_ms": 1000 * queries_res.encode_seconds / len(data.query_ids),
-        "search_qps": len(data.query_ids) / timings["search_s"] if timings["search_s"] else None,
+        "query_encode_ms": 1000 * queries_res.encode_seconds / n_q,
+        "search_p50_ms": cost.p50_ms,
+        "search_p95_ms": cost.p95_ms,
+        "search_qps": cost.qps,
+        "threads": max(cost.threads.values(), default=None),
+        "search_threads": cost.threads,
+        "latency_queries": n_q,
     }
     extra = {"index": describe(docs_res.embeddings, queries_res.embeddings),
              "backend": dict(getattr(backend, "stats", {}) or {})}
+    if spec.backend != "exact":
+        extra["fidelity"] = _fidelity(cost.top, queries_res.embeddings, docs_res.embeddings,
+                                      spec.k + extra_k, data, task, evaluation.means)
     return Outcome(
         scores=evaluation.means,
         query_scores=evaluation.per_query,
@@ -77,3 +91,19 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
         task_qrels=[(q, d, r) for q, docs in data.qrels.items() for d, r in docs.items()],
         cache_hit=docs_res.from_cache and queries_res.from_cache,
     )
+
+
+def _run(top: TopK, data: RetrievalData, task: TaskMeta) -> dict[str, dict[str, float]]:
+    run = top.to_run(data.query_ids, data.corpus_ids)
+    if task.ignore_identical_ids:  # as MTEB: a document never counts as its own hit
+        run = {q: {d: s for d, s in hits.items() if d != q} for q, hits in run.items()}
+    return run
+
+
+def _fidelity(ann: TopK, queries: Embeddings, docs: Embeddings, k: int, data: RetrievalData,
+              task: TaskMeta, ann_scores: dict[str, float]) -> dict[str, float]:
+    """ANN vs exact search on the very same (possibly compressed) vectors."""
+    exact = searcher_for(get_backend("exact"), queries, docs).search(slice(None), k)
+    exact_ndcg = evaluate_run(_run(exact, data, task), data.qrels).means["ndcg_at_10"]
+    return {**fidelity(ann, exact), "exact_ndcg_at_10": exact_ndcg,
+            "delta_ndcg_at_10": ann_scores["ndcg_at_10"] - exact_ndcg}

@@ -1,0 +1,39 @@
+"""Entry point of the leaderboard (``harness board`` runs ``streamlit run`` on this file).
+
+The database comes from $HARNESS_BOARD_DB (set by ``harness board --db``), else
+results/harness.duckdb. Pages live in leaderboard/pages/ and are registered with st.navigation.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from leaderboard import queries as q
+from leaderboard.ui import PAGES
+
+st.set_page_config(page_title="embedding-harness board", page_icon=":material/leaderboard:",
+                   layout="wide")
+
+pages = [
+    st.Page(PAGES["leaderboard"], title="Leaderboard", icon=":material/leaderboard:",
+            url_path="leaderboard", default=True),
+    st.Page(PAGES["tradeoff"], title="Trade-off", icon=":material/scatter_plot:",
+            url_path="tradeoff"),
+    st.Page(PAGES["compare"], title="Compare", icon=":material/compare_arrows:",
+            url_path="compare"),
+    st.Page(PAGES["drilldown"], title="Drill-down", icon=":material/search:",
+            url_path="drilldown"),
+    st.Page(PAGES["run"], title="Run", icon=":material/description:", url_path="run"),
+]
+page = st.navigation(pages)
+
+with st.sidebar:
+    st.caption(f"Database (read-only): `{q.db_path()}`")
+    try:
+        ver = q.db_version()
+        st.caption(f"{len(q.current_runs(ver))} current runs · "
+                   f"{q.hidden_runs(ver)} older or other-data runs hidden")
+    except q.BoardError:
+        pass  # the page itself shows the error
+
+page.run()

@@ -1,0 +1,93 @@
+"""One run: configuration, environment, timings, cost, scores, and the published score with the
+reproduction delta where one is known (`harness import-mteb`)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from leaderboard import queries as q
+from leaderboard import ui
+
+COST_COLUMNS = ["bytes_per_doc", "index_bytes", "encode_docs_per_s", "query_encode_ms",
+                "search_p50_ms", "search_p95_ms", "search_qps", "peak_rss_mb", "threads"]
+
+st.title("Run")
+ver = ui.version()
+every = q.all_runs(ver)
+if every.empty:
+    st.info("No runs stored yet.")
+    st.stop()
+keys = every["run_key"].tolist()
+labels = {row.run_key: ui.run_label(row._asdict()) for row in every.itertuples()}
+asked = ui.param("run")
+if asked is not None and asked not in labels:
+    st.error(f"Unknown run key {asked!r}; pick a run below.")
+key = st.selectbox("Run", keys, index=ui.index_of(keys, asked), format_func=labels.get,
+                   key="run_key")
+st.query_params["run"] = key  # the URL names the run shown, so it can be shared
+row = q.run(ver, key)
+if row is None:
+    st.error("This run has gone from the database.")
+    st.stop()
+
+
+def _json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+st.subheader(f"{ui.entry(row['model'], row['variant'])} on {row['task']} ({row['split']})")
+st.caption(f"run key `{key}` · family {ui.family_tag(row['family'], row['variant'])} · "
+           f"{row['n_queries']} queries · {row['n_docs']} documents · created {row['created_at']}"
+           f" · harness {row['harness_version']}")
+
+scores = q.scores(ver, key)
+ours = dict(zip(scores["metric"], scores["value"], strict=True))
+pub = q.published(ver, row["model"], row["task"], row["split"])
+main = row["main_score"]
+c = st.columns(3)
+c[0].metric(row["main_metric"], "n/a" if pd.isna(main) else f"{main:.5f}")
+if not pub.empty:
+    # 'main_score' rows (MTEB's own key) compare with the run's main metric.
+    pub = pub.assign(ours=[ours.get(row["main_metric"] if m == "main_score" else m)
+                           for m in pub["metric"]])
+    pub["delta"] = pub["ours"] - pub["value"]
+    main_pub = pub[pub["metric"].isin(["main_score", row["main_metric"]])].head(1)
+    if not main_pub.empty:
+        ref = main_pub.iloc[0]
+        delta = None if pd.isna(ref["delta"]) else f"{ref['delta']:+.5f} (ours − published)"
+        c[1].metric("published", f"{ref['value']:.5f}", delta=delta, delta_color="off")
+    st.markdown("**Published scores** (the same model, task and split)")
+    st.dataframe(pub.rename(columns={"value": "published"})[
+        ["metric", "ours", "published", "delta", "revision", "mteb_version", "source"]],
+        hide_index=True, key="run_published",
+        column_config={"delta": st.column_config.NumberColumn("ours − published",
+                                                              format="%+.5f")})
+    if row["n_queries"] is not None and row["data_sha"]:
+        st.caption("Deltas are only meaningful when this run used the full test split.")
+else:
+    c[1].metric("published", "unknown")
+    st.caption("No published score for this model and task; `harness import-mteb PATH` adds "
+               "MTEB results.")
+c[2].metric("wall time", f"{_json(row['timings']).get('wall_s', float('nan')):.1f} s")
+
+tabs = st.tabs(["Scores", "Cost", "Timings", "Config", "Environment", "Extra"])
+with tabs[0]:
+    st.dataframe(scores, hide_index=True, key="run_scores",
+                 column_config={"value": st.column_config.NumberColumn(format="%.5f")})
+with tabs[1]:
+    flat = pd.DataFrame({"cost": COST_COLUMNS, "value": [row.get(k) for k in COST_COLUMNS]})
+    st.dataframe(flat, hide_index=True, key="run_costs")
+    st.json(_json(row["costs"]), expanded=True)
+with tabs[2]:
+    st.json(_json(row["timings"]), expanded=True)
+with tabs[3]:
+    st.json(_json(row["spec"]), expanded=True)
+with tabs[4]:
+    st.json(_json(row["environment"]), expanded=True)
+with tabs[5]:
+    st.json(_json(row["extra"]), expanded=True)
+st.page_link(ui.PAGES["drilldown"], label="Drill into this run's queries",
+             query_params={"task": row["task"], "runs": key})

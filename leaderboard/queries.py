@@ -1,0 +1,360 @@
+"""Every read the board makes: one read-only DuckDB connection, static parameterised SQL, and
+results cached on the database file's identity (path, modification time, size).
+
+Rules this module keeps (tests check them):
+- the connection is opened with ``read_only=True``; nothing here can write;
+- every SQL text is a module-level constant; UI values only ever travel as ``?`` parameters
+  (lists as one ``VARCHAR[]`` parameter, never spliced into the text);
+- aggregates (means, coverage counts) are computed by DuckDB; Python only pivots and bootstraps;
+- a result is cached under the file's version, so a filter change re-runs one small query at most
+  and a new `harness run` (the file changes) invalidates everything at once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from leaderboard.stats import bootstrap_task_means, interval
+
+DB_ENV = "HARNESS_BOARD_DB"
+
+Version = tuple[str, int, int]  # (absolute path, mtime_ns, size): the cache key of every read
+
+
+class BoardError(Exception):
+    """The database cannot be read (missing, not DuckDB, busy); shown as one line on the page."""
+
+
+def db_path() -> Path:
+    from harness.data_root import results_root
+
+    return Path(os.environ.get(DB_ENV) or results_root() / "harness.duckdb")
+
+
+def db_version(path: Path | None = None) -> Version:
+    path = (path or db_path()).resolve()
+    try:
+        st_ = path.stat()
+    except FileNotFoundError:
+        raise BoardError(f"{path}: no such DuckDB file (run `harness run` first)") from None
+    return (str(path), st_.st_mtime_ns, st_.st_size)
+
+
+_LOCK = threading.Lock()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False, on_release=lambda con: con.close())
+def _connection(version: Version) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(version[0], read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise BoardError(f"{version[0]}: busy, another process (a `harness run`?) is writing "
+                             "it; reload when it has finished") from None
+        raise BoardError(f"{version[0]}: cannot open read-only: {exc}") from None
+    except duckdb.Error as exc:
+        raise BoardError(f"{version[0]}: not a readable DuckDB file: {exc}") from None
+
+
+def _df(version: Version, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    """Run one constant SQL text with parameters on a cursor of the shared connection (a DuckDB
+    connection is not safe across threads; a cursor per call is)."""
+    with _LOCK:
+        cur = _connection(version).cursor()
+    try:
+        return cur.execute(sql, params or []).df()
+    except duckdb.CatalogException as exc:
+        raise BoardError(f"{version[0]}: not a harness store ({exc})") from None
+    finally:
+        cur.close()
+
+
+# -- the current runs -------------------------------------------------------------------------
+# A task's "current" data version is the one most runs used (newest on a tie); other versions
+# (e.g. a subset) are hidden and counted. Per model/variant/task the newest run wins.
+_CURRENT = """
+WITH r AS (
+    SELECT *, coalesce(json_extract_string(spec, '$.task.data_sha256'), '') AS data_sha
+    FROM runs),
+versions AS (
+    SELECT task, split, data_sha, count(*) AS n, max(created_at) AS newest
+    FROM r GROUP BY task, split, data_sha
+    QUALIFY row_number() OVER (PARTITION BY task ORDER BY n DESC, newest DESC) = 1),
+current AS (
+    SELECT r.* FROM r JOIN versions USING (task, split, data_sha)
+    QUALIFY row_number() OVER (PARTITION BY model, variant, task
+                               ORDER BY created_at DESC, run_key) = 1)
+"""
+
+RUN_FIELDS = ("run_key, model, variant, family, task, task_type, split, main_metric, main_score, "
+              "n_queries, n_docs, bytes_per_doc, index_bytes, encode_docs_per_s, query_encode_ms, "
+              "search_p50_ms, search_p95_ms, search_qps, peak_rss_mb, created_at, data_sha")
+
+CURRENT_RUNS_SQL = _CURRENT + f"SELECT {RUN_FIELDS} FROM current ORDER BY task, main_score DESC"
+HIDDEN_RUNS_SQL = _CURRENT + "SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM current)"
+
+# Per entry (model + variant): the mean over the selected tasks and how many it covers.
+MEANS_SQL = _CURRENT + """
+SELECT model, variant, any_value(family) AS family, avg(main_score) AS mean_all,
+       count(main_score) AS covered
+FROM current
+WHERE list_contains(?::VARCHAR[], task) AND list_contains(?::VARCHAR[], family)
+  AND contains(lower(model || ' ' || variant), lower(?))
+GROUP BY model, variant
+"""
+CELLS_SQL = _CURRENT + """
+SELECT model, variant, task, run_key, main_score FROM current
+WHERE list_contains(?::VARCHAR[], task) AND list_contains(?::VARCHAR[], family)
+  AND contains(lower(model || ' ' || variant), lower(?))
+"""
+# Per-query main-metric values of current runs, plus each run's stored mean to check against.
+PER_QUERY_SQL = _CURRENT + """
+SELECT c.run_key, c.task, q.query_id, q.value, c.main_score
+FROM current c JOIN query_scores q ON q.run_key = c.run_key AND q.metric = c.main_metric
+ORDER BY c.task, c.run_key, q.query_id
+"""
+# Quality per run for the trade-off chart: any stored metric, averaged by DuckDB over tasks.
+TRADEOFF_SQL = _CURRENT + """
+SELECT c.model, c.variant, any_value(c.family) AS family,
+       CASE WHEN count(*) = 1 THEN any_value(c.run_key) ELSE NULL END AS run_key,
+       string_agg(c.task, ', ' ORDER BY c.task) AS tasks, count(*) AS n_tasks,
+       avg(s.value) AS quality, avg(c.bytes_per_doc) AS bytes_per_doc,
+       avg(c.index_bytes) AS index_bytes, avg(c.encode_docs_per_s) AS encode_docs_per_s,
+       avg(c.query_encode_ms) AS query_encode_ms, avg(c.search_p50_ms) AS search_p50_ms,
+       avg(c.search_p95_ms) AS search_p95_ms, avg(c.search_qps) AS search_qps,
+       avg(c.peak_rss_mb) AS peak_rss_mb
+FROM current c JOIN scores s ON s.run_key = c.run_key
+WHERE list_contains(?::VARCHAR[], c.task)
+  AND s.metric = CASE WHEN ? = 'main score' THEN c.main_metric ELSE ? END
+GROUP BY c.model, c.variant
+HAVING count(*) = len(?::VARCHAR[])
+"""
+METRICS_FOR_TASKS_SQL = _CURRENT + """
+SELECT DISTINCT s.metric FROM current c JOIN scores s ON s.run_key = c.run_key
+WHERE list_contains(?::VARCHAR[], c.task) ORDER BY s.metric
+"""
+PAIR_SQL = """
+SELECT q.query_id,
+       max(q.value) FILTER (WHERE q.run_key = ?) AS a,
+       max(q.value) FILTER (WHERE q.run_key = ?) AS b
+FROM query_scores q
+WHERE (q.run_key = ? OR q.run_key = ?) AND q.metric = ?
+GROUP BY q.query_id
+HAVING count(*) = 2
+ORDER BY q.query_id
+"""
+QUERY_METRICS_SQL = """
+SELECT DISTINCT metric FROM query_scores WHERE run_key = ? ORDER BY metric
+"""
+QUERY_TEXTS_SQL = """
+SELECT query_id, text FROM task_queries WHERE task = ? AND data_sha256 = ? ORDER BY query_id
+"""
+QRELS_SQL = """
+SELECT doc_id, relevance FROM task_qrels
+WHERE task = ? AND data_sha256 = ? AND query_id = ? ORDER BY relevance DESC, doc_id
+"""
+TOP_SQL = """
+SELECT r.rank, r.doc_id, r.score, q.relevance
+FROM rankings r
+LEFT JOIN task_qrels q ON q.task = ? AND q.data_sha256 = ? AND q.query_id = r.query_id
+                       AND q.doc_id = r.doc_id
+WHERE r.run_key = ? AND r.query_id = ? AND r.rank <= ?
+ORDER BY r.rank
+"""
+QUERY_VALUE_SQL = """
+SELECT value FROM query_scores WHERE run_key = ? AND query_id = ? AND metric = ?
+"""
+ALL_RUNS_SQL = ("SELECT run_key, model, variant, family, task, main_metric, main_score, "
+                "created_at FROM runs ORDER BY created_at DESC")
+RUN_SQL = """
+SELECT *, coalesce(json_extract_string(spec, '$.task.data_sha256'), '') AS data_sha
+FROM runs WHERE run_key = ?
+"""
+SCORES_SQL = "SELECT metric, value FROM scores WHERE run_key = ? ORDER BY metric"
+PUBLISHED_SQL = """
+SELECT metric, value, source, revision, mteb_version FROM published
+WHERE model = ? AND task = ? AND split = ? ORDER BY metric, revision
+"""
+
+
+# -- cached reads ---------------------------------------------------------------------------
+@st.cache_data(max_entries=4, show_spinner=False)
+def current_runs(version: Version) -> pd.DataFrame:
+    return _df(version, CURRENT_RUNS_SQL)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def hidden_runs(version: Version) -> int:
+    return int(_df(version, HIDDEN_RUNS_SQL).iloc[0, 0])
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def all_runs(version: Version) -> pd.DataFrame:
+    return _df(version, ALL_RUNS_SQL)
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Bootstrap means of every current run's main metric over its task's queries."""
+
+    row: dict[str, int]  # run_key -> row of ``means``
+    means: np.ndarray  # runs x B
+    unusable: frozenset[str]  # runs whose per-query scores do not average to the main score
+
+
+@st.cache_resource(max_entries=2, show_spinner="Bootstrapping per-query scores …")
+def bootstrap(version: Version) -> Bootstrap:
+    """Computed once per database version (not per filter): a cache_resource, so the array is
+    shared, never copied. Callers must not modify it."""
+    with _LOCK:
+        cur = _connection(version).cursor()
+    try:
+        cols = cur.execute(PER_QUERY_SQL).fetchnumpy()
+    finally:
+        cur.close()
+    keys, tasks, qids = (np.asarray(cols[c], dtype=object) for c in ("run_key", "task",
+                                                                   "query_id"))
+    values = np.asarray(cols["value"], dtype=float)
+    stored = np.asarray(cols["main_score"], dtype=float)
+    row: dict[str, int] = {}
+    blocks: list[np.ndarray] = []
+    unusable: set[str] = set()
+    for task in pd.unique(tasks):
+        sel = np.flatnonzero(tasks == task)
+        run_codes, run_keys = pd.factorize(keys[sel])
+        q_codes, q_ids = pd.factorize(qids[sel])
+        matrix = np.full((len(run_keys), len(q_ids)), np.nan)
+        matrix[run_codes, q_codes] = values[sel]
+        means = np.nanmean(matrix, axis=1)
+        main = pd.Series(stored[sel]).groupby(run_codes).first().to_numpy()
+        # A task kind whose main score is not the mean of its per-query values (e.g. a
+        # correlation) cannot be bootstrapped this way; say so instead of showing a wrong CI.
+        bad = ~np.isclose(means, main, atol=1e-6)
+        unusable.update(str(k) for k in np.asarray(run_keys)[bad])
+        for k in run_keys:
+            row[str(k)] = len(row)
+        blocks.append(bootstrap_task_means(matrix))
+    means = np.concatenate(blocks) if blocks else np.zeros((0, 1), dtype=np.float32)
+    means.setflags(write=False)
+    return Bootstrap(row, means, frozenset(unusable))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def leaderboard(version: Version, tasks: tuple[str, ...], families: tuple[str, ...],
+                search: str) -> pd.DataFrame:
+    """One row per model+variant: its main score per selected task, the mean over the selected
+    tasks (only when it covers them all), coverage, and the 95% bootstrap CI of that mean."""
+    params = [list(tasks), list(families), search]
+    means = _df(version, MEANS_SQL, params)
+    cells = _df(version, CELLS_SQL, params)
+    if means.empty:
+        return pd.DataFrame(columns=["model", "variant", "family", "mean", "ci_low", "ci_high",
+                                     "covered", *tasks])
+    wide = cells.pivot_table(index=["model", "variant"], columns="task", values="main_score",
+                             aggfunc="first")
+    table = means.set_index(["model", "variant"]).join(wide).reset_index()
+    complete = table["covered"] == len(tasks)
+    table["mean"] = table["mean_all"].where(complete)
+    table["ci_low"], table["ci_high"] = _mean_intervals(version, cells, table, complete)
+    for task in tasks:
+        if task not in table:
+            table[task] = np.nan
+    return table.drop(columns="mean_all")[["model", "variant", "family", "mean", "ci_low",
+                                           "ci_high", "covered", *tasks]]
+
+
+def _mean_intervals(version: Version, cells: pd.DataFrame, table: pd.DataFrame,
+                    complete: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """CI of each complete entry's mean over tasks: average the per-task bootstrap means (tasks
+    resampled independently), then take percentiles."""
+    boot = bootstrap(version)
+    low = np.full(len(table), np.nan)
+    high = np.full(len(table), np.nan)
+    if boot.means.shape[0] == 0:
+        return low, high
+    entry = dict(zip(zip(table["model"], table["variant"], strict=True), range(len(table)),
+                     strict=True))
+    sums = np.zeros((len(table), boot.means.shape[1]))
+    usable = complete.to_numpy().copy()
+    for model, variant, key in zip(cells["model"], cells["variant"], cells["run_key"],
+                                   strict=True):
+        i = entry[(model, variant)]
+        r = boot.row.get(key)
+        if r is None or key in boot.unusable:
+            usable[i] = False  # no per-query scores for one of its tasks: no honest interval
+            continue
+        sums[i] += boot.means[r]
+    n = table["covered"].to_numpy(dtype=float)[usable]
+    if usable.any():
+        low[usable], high[usable] = interval(sums[usable] / n[:, None])
+    return low, high
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def metrics_for(version: Version, tasks: tuple[str, ...]) -> list[str]:
+    return _df(version, METRICS_FOR_TASKS_SQL, [list(tasks)])["metric"].tolist()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def tradeoff(version: Version, tasks: tuple[str, ...], metric: str) -> pd.DataFrame:
+    """Entries covering every selected task: quality (``metric``, or each task's main metric for
+    'main score') and costs, averaged over the tasks."""
+    return _df(version, TRADEOFF_SQL, [list(tasks), metric, metric, list(tasks)])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def pair(version: Version, key_a: str, key_b: str, metric: str) -> pd.DataFrame:
+    """Per-query values of two runs on the queries both have."""
+    return _df(version, PAIR_SQL, [key_a, key_b, key_a, key_b, metric])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def query_metrics(version: Version, key: str) -> list[str]:
+    return _df(version, QUERY_METRICS_SQL, [key])["metric"].tolist()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def query_texts(version: Version, task: str, data_sha: str) -> pd.DataFrame:
+    return _df(version, QUERY_TEXTS_SQL, [task, data_sha])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def qrels(version: Version, task: str, data_sha: str, query_id: str) -> pd.DataFrame:
+    return _df(version, QRELS_SQL, [task, data_sha, query_id])
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def top(version: Version, key: str, task: str, data_sha: str, query_id: str,
+        k: int = 10) -> pd.DataFrame:
+    return _df(version, TOP_SQL, [task, data_sha, key, query_id, k])
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def query_value(version: Version, key: str, query_id: str, metric: str) -> float | None:
+    frame = _df(version, QUERY_VALUE_SQL, [key, query_id, metric])
+    return None if frame.empty else float(frame.iloc[0, 0])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run(version: Version, key: str) -> dict[str, Any] | None:
+    frame = _df(version, RUN_SQL, [key])
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def scores(version: Version, key: str) -> pd.DataFrame:
+    return _df(version, SCORES_SQL, [key])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def published(version: Version, model: str, task: str, split: str) -> pd.DataFrame:
+    return _df(version, PUBLISHED_SQL, [model, task, split])

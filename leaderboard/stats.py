@@ -1,0 +1,136 @@
+"""Statistics behind the board, free of Streamlit so they can be tested and benchmarked directly.
+
+- ``bootstrap_task_means``: for one task, B bootstrap means of every run's per-query scores, with
+  the *same* resampled queries for every run (a paired bootstrap: differences between models are
+  not blurred by each model seeing different queries).
+- ``interval``: percentile interval of a bootstrap distribution.
+- ``pareto_front``: which points no other point beats on both quality and cost.
+- ``paired_comparison``: wins/ties/losses, paired t-test, paired randomisation test and bootstrap
+  CI of the mean difference between two runs on the same queries (scipy.stats).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+N_BOOT = 1000
+SEED = 20261122  # fixed so the board shows the same interval on every reload
+
+
+def bootstrap_task_means(matrix: np.ndarray, n_boot: int = N_BOOT,
+                         seed: int = SEED) -> np.ndarray:
+    """``matrix``: runs x queries of one task, NaN where a run has no score for a query.
+
+    Returns runs x n_boot bootstrap means. Resampling is done by multinomial query weights shared
+    by every run, so one matrix product does the work (no per-run Python loop).
+    """
+    n_runs, n_q = matrix.shape
+    if n_q == 0:
+        return np.full((n_runs, n_boot), np.nan, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(n_q, np.full(n_q, 1.0 / n_q), size=n_boot).astype(np.float64)
+    present = ~np.isnan(matrix)
+    values = np.where(present, matrix, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (values @ weights.T) / (present.astype(np.float64) @ weights.T)
+    return means.astype(np.float32)
+
+
+def interval(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval along the last axis (NaN where any sample is NaN)."""
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(samples, [tail, 100 - tail], axis=-1)
+    return low, high
+
+
+def pareto_front(cost: np.ndarray, quality: np.ndarray, *,
+                 lower_cost_is_better: bool) -> np.ndarray:
+    """Boolean mask of the points on the quality/cost Pareto frontier (quality: higher is better).
+
+    A point is on the frontier when no other point has at least its quality at no worse cost with
+    one of the two strictly better. Exact duplicates are all kept.
+    """
+    cost = np.asarray(cost, dtype=float)
+    quality = np.asarray(quality, dtype=float)
+    c = cost if lower_cost_is_better else -cost
+    order = np.lexsort((-quality, c))  # by cost (better first), then quality (higher first)
+    on = np.zeros(len(c), dtype=bool)
+    best_q = -np.inf
+    best_c = np.nan
+    for i in order:
+        if quality[i] > best_q:
+            on[i] = True
+            best_q, best_c = quality[i], c[i]
+        elif quality[i] == best_q and c[i] == best_c:
+            on[i] = True  # an exact tie with a frontier point
+    return on
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    n: int
+    mean_a: float
+    mean_b: float
+    mean_diff: float  # b - a
+    wins: int  # queries where b > a
+    ties: int
+    losses: int  # queries where b < a
+    t_statistic: float
+    t_pvalue: float
+    randomisation_pvalue: float
+    ci_low: float  # 95% bootstrap interval of the mean difference
+    ci_high: float
+
+
+def paired_comparison(a: np.ndarray, b: np.ndarray, *, n_resamples: int = 9999,
+                      tie_tolerance: float = 1e-12, seed: int = SEED) -> PairedComparison:
+    """Compare two runs on the same queries (aligned arrays). ``b - a`` is the difference."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError("paired_comparison needs two aligned 1-d arrays")
+    diff = b - a
+    n = len(diff)
+    wins = int((diff > tie_tolerance).sum())
+    losses = int((diff < -tie_tolerance).sum())
+    nan = float("nan")
+    if n < 2:
+        return PairedComparison(n, *(float(x.mean()) if n else nan for x in (a, b, diff)), wins,
+                                n - wins - losses, losses, nan, nan, nan, nan, nan)
+    constant = bool(np.allclose(diff, diff[0], rtol=0.0, atol=1e-12))
+    if constant:  # zero variance: the t statistic is undefined and any bootstrap is that constant
+        t_stat, t_p = nan, (1.0 if diff[0] == 0 else nan)
+        low = high = float(diff[0])
+    else:
+        t = stats.ttest_rel(b, a)
+        t_stat, t_p = float(t.statistic), float(t.pvalue)
+        low, high = _bootstrap_ci(diff, n_resamples, seed)
+    # Randomisation test: under H0 the two scores of a query are exchangeable (sign flips).
+    perm = stats.permutation_test((b, a), _mean_difference, vectorized=True,
+                                  permutation_type="samples", n_resamples=n_resamples,
+                                  alternative="two-sided", random_state=seed)
+    return PairedComparison(n, float(a.mean()), float(b.mean()), float(diff.mean()), wins,
+                            n - wins - losses, losses, t_stat, t_p, float(perm.pvalue), low, high)
+
+
+def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(x - y, axis=axis)
+
+
+def _bootstrap_ci(diff: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float]:
+    """95% BCa interval of the mean difference; percentile where BCa degenerates (very skewed
+    or nearly constant differences make its acceleration term undefined)."""
+    for method in ("BCa", "percentile"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            boot = stats.bootstrap((diff,), np.mean, n_resamples=n_resamples, confidence_level=0.95,
+                                   method=method, random_state=seed)
+        low, high = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+        if np.isfinite(low) and np.isfinite(high):
+            break
+    return low, high

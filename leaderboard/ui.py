@@ -1,0 +1,77 @@
+"""Small pieces shared by the pages: the database version (or a clear stop), labels, downloads,
+and reading page state from the URL so every view can be linked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from leaderboard import queries as q
+
+PAGES = {  # url path -> file, relative to leaderboard/app.py
+    "leaderboard": "pages/leaderboard.py",
+    "tradeoff": "pages/tradeoff.py",
+    "compare": "pages/compare.py",
+    "drilldown": "pages/drilldown.py",
+    "run": "pages/run.py",
+}
+
+# Plotly's own toolbar button saves the chart as PNG in the browser (no server-side renderer).
+PLOTLY_CONFIG = {"displaylogo": False,
+                 "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def version() -> q.Version:
+    """The database's version, or an error on the page and a stop."""
+    try:
+        ver = q.db_version()
+        q.hidden_runs(ver)  # opens the connection: a busy or foreign file fails here, clearly
+    except q.BoardError as exc:
+        st.error(str(exc))
+        st.stop()
+    return ver
+
+
+def runs_or_stop(ver: q.Version) -> pd.DataFrame:
+    runs = q.current_runs(ver)
+    if runs.empty:
+        st.info("No runs stored yet: `harness run -m MODEL -t TASK` fills the database.")
+        st.stop()
+    return runs
+
+
+def entry(model: str, variant: str) -> str:
+    return model if not variant else f"{model} [{variant}]"
+
+
+def family_tag(family: str, variant: str) -> str:
+    return family if not variant else f"{family} · {variant}"
+
+
+def run_label(row: pd.Series | dict) -> str:
+    score = row["main_score"]
+    shown = "–" if score is None or pd.isna(score) else f"{score:.4f}"
+    return f"{entry(row['model'], row['variant'])} · {row['task']} · {shown} · {row['run_key'][:8]}"
+
+
+def param(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def index_of(options: Sequence[str], value: str | None, default: int = 0) -> int:
+    return list(options).index(value) if value in options else default
+
+
+def page_url(page: str, **params: str) -> str:
+    """A relative link to another page with its state in the query string (URL-encoded)."""
+    return f"{page}?{urlencode(params)}"
+
+
+def csv_button(frame: pd.DataFrame, name: str, label: str = "Download CSV",
+               key: str | None = None) -> None:
+    st.download_button(label, frame.to_csv(index=False).encode(), file_name=f"{name}.csv",
+                       mime="text/csv", key=key or f"csv-{name}")
