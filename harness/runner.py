@@ -30,7 +30,10 @@ TASK_KINDS: dict[str, str] = {"retrieval": "harness.retrieval", "sts": "harness.
                               "classification": "harness.classification"}
 
 # compression name prefix -> "module:wrap(encoder, spec_string) -> Encoder"; "none" is identity
-COMPRESSIONS: dict[str, str] = {}
+COMPRESSIONS: dict[str, str] = {
+    c: "adapters.compressed:wrap"
+    for c in ("fp32", "fp16", "int8", "binary", "mrl", "pca", "pq", "ivfpq")
+}
 
 
 class UnsupportedPair(HarnessError):
@@ -122,7 +125,7 @@ class Runner:
              key: str, outcome: Outcome, wall: float) -> dict[str, Any]:
         costs = dict(outcome.costs)
         costs["peak_rss_mb"] = peak_rss_mb()
-        costs["threads"] = torch_threads()
+        costs.setdefault("threads", torch_threads())  # the task kind knows who searched
         timings = dict(outcome.timings, wall_s=wall, cache_hit=outcome.cache_hit)
         return {
             "run_key": key, "model": spec.model, "family": encoder.meta.family,

@@ -23,7 +23,8 @@ class ExactBackend:
     # embedding kind -> "module:function(queries, docs, k) -> TopK"
     by_kind: dict[str, str] = {"dense": "harness.search.exact:exact_search",
                                "sparse": "harness.search.sparse:sparse_search",
-                               "multivector": "harness.search.maxsim:maxsim_search"}
+                               "multivector": "harness.search.maxsim:maxsim_search",
+                               "quantized": "harness.search.quantized:quantized_search"}
 
     def search(self, queries: Embeddings, docs: Embeddings, k: int) -> TopK:
         target = self.by_kind.get(docs.kind)
@@ -35,7 +36,9 @@ class ExactBackend:
 
 
 BACKENDS: dict[str, str] = {"exact": "harness.search.registry:ExactBackend",
-                             "muvera": "harness.search.muvera:MuveraBackend"}
+                             "muvera": "harness.search.muvera:MuveraBackend",
+                             "hnsw": "harness.search.ann:HnswBackend",
+                             "ivf": "harness.search.ann:IvfBackend"}
 
 
 def get_backend(name: str) -> Backend:
