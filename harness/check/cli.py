@@ -98,7 +98,7 @@ def check(expected_file: Path | None, markdown_file: Path | None, baseline: str 
         else:
             label = ""
 
-    console = Console(width=max(Console().width, 160))
+    console = Console(width=max(Console().width, 200))
     report.print_console(rows, paired, console)
     for line in report.failure_lines(rows, paired):
         click.echo(line)
