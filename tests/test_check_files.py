@@ -5,8 +5,10 @@ No model is loaded here: validation happens before any run, so these are fast.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -135,3 +137,19 @@ def test_ci_subset_is_copied_from_published() -> None:
     for row in subset:
         source = published[(row["model"], row["task"], row["metric"])]
         assert row == source
+
+
+def test_a_run_that_fails_is_an_error_row_and_exit_2(scifact_subset: Path, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(scifact_subset, root)
+    corpus = root / "beir" / "scifact" / "corpus.jsonl"
+    lines = corpus.read_text().splitlines()
+    lines[2] = '{"_id": "x", "title": "t"'  # truncated JSON on line 3
+    corpus.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "check.duckdb"
+    result = check(_write(tmp_path, GOOD_ROW), "--db", db, "--data-root", root, "--no-progress")
+    assert result.exit_code == 2, result.output
+    assert f"ERROR all-MiniLM-L6-v2 SciFact ndcg_at_10: {corpus}:3:" in result.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+    con.close()
