@@ -35,7 +35,7 @@ class Split:
 class ClassificationData:
     train: Split
     test: Split
-    label_names: tuple[str, ...]  # sorted: index = label id, as in the Hugging Face release
+    label_names: tuple[str, ...]  # index = label id given to mteb (sorted, case-insensitive)
     data_sha256: str
     path: Path
 
@@ -78,8 +78,8 @@ def load_classification(folder: Path, filename: str, eval_split: str) -> Classif
         raise DataError(test_path, line, LABEL, f"label '{unseen[0]}' never occurs in "
                         f"{train_path.name}")
     digest = hashlib.sha256(hashlib.sha256(train_raw).digest() + hashlib.sha256(test_raw).digest())
-    return ClassificationData(train, test, tuple(sorted(set(train.labels))), digest.hexdigest(),
-                              folder)
+    names = tuple(sorted(set(train.labels), key=str.lower))
+    return ClassificationData(train, test, names, digest.hexdigest(), folder)
 
 
 def prepare(task: TaskMeta, data_root: Path) -> Prepared:
