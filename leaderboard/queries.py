@@ -180,9 +180,18 @@ SELECT *, coalesce(json_extract_string(spec, '$.task.data_sha256'), '') AS data_
 FROM runs WHERE run_key = ?
 """
 SCORES_SQL = "SELECT metric, value FROM scores WHERE run_key = ? ORDER BY metric"
+# Published scores of the run's model/task/split beside ours; MTEB's 'main_score' key pairs with
+# the run's main metric. The delta is computed here, by DuckDB.
 PUBLISHED_SQL = """
-SELECT metric, value, source, revision, mteb_version FROM published
-WHERE model = ? AND task = ? AND split = ? ORDER BY metric, revision
+SELECT p.metric, s.value AS ours, p.value AS published, s.value - p.value AS delta,
+       p.metric IN ('main_score', r.main_metric) AS is_main, p.revision, p.mteb_version, p.source
+FROM runs r
+JOIN published p ON p.model = r.model AND p.task = r.task AND p.split = r.split
+LEFT JOIN scores s ON s.run_key = r.run_key
+                  AND s.metric = CASE WHEN p.metric = 'main_score' THEN r.main_metric
+                                      ELSE p.metric END
+WHERE r.run_key = ?
+ORDER BY is_main DESC, p.metric, p.revision
 """
 
 
@@ -356,5 +365,5 @@ def scores(version: Version, key: str) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def published(version: Version, model: str, task: str, split: str) -> pd.DataFrame:
-    return _df(version, PUBLISHED_SQL, [model, task, split])
+def published(version: Version, key: str) -> pd.DataFrame:
+    return _df(version, PUBLISHED_SQL, [key])

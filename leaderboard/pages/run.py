@@ -44,29 +44,23 @@ st.caption(f"run key `{key}` · family {ui.family_tag(row['family'], row['varian
            f" · harness {row['harness_version']}")
 
 scores = q.scores(ver, key)
-ours = dict(zip(scores["metric"], scores["value"], strict=True))
-pub = q.published(ver, row["model"], row["task"], row["split"])
+pub = q.published(ver, key)
 main = row["main_score"]
 c = st.columns(3)
 c[0].metric(row["main_metric"], "n/a" if pd.isna(main) else f"{main:.5f}")
 if not pub.empty:
-    # 'main_score' rows (MTEB's own key) compare with the run's main metric.
-    pub = pub.assign(ours=[ours.get(row["main_metric"] if m == "main_score" else m)
-                           for m in pub["metric"]])
-    pub["delta"] = pub["ours"] - pub["value"]
-    main_pub = pub[pub["metric"].isin(["main_score", row["main_metric"]])].head(1)
-    if not main_pub.empty:
-        ref = main_pub.iloc[0]
+    ref = pub.iloc[0]  # main-score rows sort first
+    if ref["is_main"]:
         delta = None if pd.isna(ref["delta"]) else f"{ref['delta']:+.5f} (ours − published)"
-        c[1].metric("published", f"{ref['value']:.5f}", delta=delta, delta_color="off")
-    st.markdown("**Published scores** (the same model, task and split)")
-    st.dataframe(pub.rename(columns={"value": "published"})[
-        ["metric", "ours", "published", "delta", "revision", "mteb_version", "source"]],
-        hide_index=True, key="run_published",
-        column_config={"delta": st.column_config.NumberColumn("ours − published",
-                                                              format="%+.5f")})
-    if row["n_queries"] is not None and row["data_sha"]:
-        st.caption("Deltas are only meaningful when this run used the full test split.")
+        c[1].metric("published", f"{ref['published']:.5f}", delta=delta, delta_color="off")
+    else:
+        c[1].metric("published", "no main score")
+    st.markdown("**Published scores** (same model, task and split; `harness import-mteb`)")
+    st.dataframe(pub.drop(columns="is_main"), hide_index=True, key="run_published",
+                 column_config={"delta": st.column_config.NumberColumn("ours − published",
+                                                                       format="%+.5f")})
+    st.caption(f"This run evaluated {row['n_queries']} queries over {row['n_docs']} documents; "
+               "a delta is a reproduction check only when that is the full published test set.")
 else:
     c[1].metric("published", "unknown")
     st.caption("No published score for this model and task; `harness import-mteb PATH` adds "

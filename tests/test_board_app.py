@@ -1,0 +1,242 @@
+"""Every board page through streamlit.testing's AppTest, on a store filled by real `harness run`s.
+
+Numbers on the pages are checked against independent computations from the same DuckDB file.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from scipy import stats
+from streamlit.testing.v1 import AppTest
+
+from harness.data_root import REPO_ROOT
+from tests.test_board_data import board_db  # noqa: F401 - the shared session fixture
+
+APP = str(REPO_ROOT / "leaderboard" / "app.py")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sql(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def app(board_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:  # noqa: F811
+    monkeypatch.setenv("HARNESS_BOARD_DB", str(board_db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _open(at: AppTest, page: str, **params: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py")
+    at.query_params.clear()
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _table(at: AppTest, *columns: str):  # noqa: ANN202 - a DataFrame
+    """The first table on the page that has these columns."""
+    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+
+
+def test_leaderboard_means_coverage_and_ci(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    table = app.dataframe[0].value.set_index("model")
+    scores = {(m, t): s for m, t, s in _sql(board_db, "SELECT model, task, main_score FROM runs")}
+    wl = table.loc["wordllama-l2-256"]
+    assert wl["coverage"] == "2/2"
+    expected_mean = (scores[("wordllama-l2-256", "SciFact")]
+                     + scores[("wordllama-l2-256", "NFCorpus")]) / 2
+    assert wl["mean"] == pytest.approx(expected_mean, abs=1e-12)
+    # all-MiniLM-L6-v2 has no NFCorpus run: no mean (not a mean over the task it has).
+    mini = table.loc["all-MiniLM-L6-v2"]
+    assert mini["coverage"] == "1/2" and np.isnan(mini["mean"])
+    assert np.isnan(mini["ci_low"]) and np.isnan(mini["NFCorpus"])
+    assert mini["SciFact"] == pytest.approx(scores[("all-MiniLM-L6-v2", "SciFact")])
+    assert list(table.index) == ["wordllama-l2-256", "all-MiniLM-L6-v2"]  # no mean sorts last
+    # The CI agrees with an independent bootstrap of the same per-query scores (other seed).
+    rng = np.random.default_rng(7)
+    boot = np.zeros(4000)
+    for task in ("SciFact", "NFCorpus"):
+        vals = np.array([v for (v,) in _sql(
+            board_db, "SELECT q.value FROM query_scores q JOIN runs r USING (run_key) "
+            "WHERE r.model = ? AND r.task = ? AND q.metric = r.main_metric",
+            ["wordllama-l2-256", task])])
+        boot += vals[rng.integers(0, len(vals), (4000, len(vals)))].mean(axis=1) / 2
+    low, high = np.percentile(boot, [2.5, 97.5])
+    assert wl["ci_low"] < wl["mean"] < wl["ci_high"]
+    assert wl["ci_low"] == pytest.approx(low, abs=0.015)
+    assert wl["ci_high"] == pytest.approx(high, abs=0.015)
+
+
+def test_filter_changes_table(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    app.multiselect(key="lb_tasks").set_value(["SciFact"]).run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table["model"]) == ["all-MiniLM-L6-v2", "wordllama-l2-256"]  # re-ranked
+    assert list(table["coverage"]) == ["1/1", "1/1"]
+    assert "NFCorpus" not in table.columns
+    assert table["mean"].notna().all()
+    app.selectbox(key="lb_sort").select("model").run()
+    assert list(app.dataframe[0].value["model"]) == ["all-MiniLM-L6-v2", "wordllama-l2-256"]
+    app.text_input(key="lb_search").input("wordllama").run()
+    assert list(app.dataframe[0].value["model"]) == ["wordllama-l2-256"]
+
+
+@pytest.mark.parametrize("hostile", ["'; DROP TABLE runs; --", "%", "' OR '1'='1",
+                                     "wordllama') OR (1=1"])
+def test_hostile_filter_is_only_data(app: AppTest, board_db: Path, hostile: str) -> None:  # noqa: F811
+    before = _sha(board_db)
+    app.text_input(key="lb_search").input(hostile).run()
+    assert not app.exception
+    assert [i.value for i in app.info] == ["No model matches these filters."]
+    app.text_input(key="lb_search").input("").run()
+    assert len(app.dataframe[0].value) == 2  # the tables are all still there
+    assert _sha(board_db) == before
+
+
+def test_hostile_url_parameters(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    before = _sha(board_db)
+    at = app.switch_page("pages/run.py")
+    at.query_params["run"] = "x' OR '1'='1"
+    at.run()
+    assert not at.exception
+    assert any("Unknown run key" in e.value for e in at.error)
+    _open(app, "drilldown", task="SciFact'; DROP TABLE task_qrels; --", q="1' OR 1=1 --")
+    _open(app, "compare", task="SciFact", a="' OR 1=1 --", b="x")
+    assert _sql(board_db, "SELECT count(*) FROM task_qrels")[0][0] > 0
+    assert _sha(board_db) == before
+
+
+def test_tradeoff_frontier_and_costs(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    at = _open(app, "tradeoff")
+    assert at.multiselect(key="to_tasks").value == ["SciFact"]  # the task with most runs
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [t.get("name") for t in chart["data"]]
+    assert names == ["dense", "Pareto frontier"]
+    cfg = json.loads(at.get("plotly_chart")[0].proto.config)
+    assert cfg["toImageButtonOptions"]["format"] == "png"  # PNG download from the toolbar
+    front = _table(at, "entry", "tag", "quality")
+    # On SciFact MiniLM is better and bigger, wordllama smaller: both are on the frontier.
+    assert sorted(front["entry"]) == ["all-MiniLM-L6-v2", "wordllama-l2-256"]
+    truth = dict(_sql(board_db, "SELECT model, bytes_per_doc FROM runs WHERE task = 'SciFact'"))
+    assert dict(zip(front["entry"], front["bytes_per_doc"], strict=True)) == truth
+    for cost in ("encode throughput", "peak RSS", "query search p50 latency"):
+        at.selectbox(key="to_cost").select(cost).run()
+        assert not at.exception
+    at.multiselect(key="to_tasks").set_value(["NFCorpus", "SciFact"]).run()
+    at.selectbox(key="to_cost").select("bytes per document").run()
+    # Only wordllama covers both tasks.
+    assert list(_table(at, "entry", "tag", "quality")["entry"]) == ["wordllama-l2-256"]
+    assert any(b.proto.label.startswith("Download chart data") for b in at.get("download_button"))
+
+
+def test_compare_statistics_and_drilldown(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    at = _open(app, "compare", task="SciFact")
+    key_a, key_b = at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value
+    rows = _sql(board_db, "SELECT a.value, b.value FROM query_scores a JOIN query_scores b "
+                "USING (query_id, metric) WHERE a.run_key = ? AND b.run_key = ? "
+                "AND metric = 'ndcg_at_10' ORDER BY query_id", [key_a, key_b])
+    a, b = np.array(rows).T
+    metrics = {m.label: m.value for m in at.metric}
+    wins, ties, losses = (int(x) for x in metrics["B wins / ties / losses"].split(" / "))
+    assert (wins, ties, losses) == ((b > a).sum(), (b == a).sum(), (b < a).sum())
+    assert float(metrics["paired t-test p"]) == pytest.approx(stats.ttest_rel(b, a).pvalue,
+                                                              rel=1e-3)
+    perm_p = float(metrics["paired randomisation p"])
+    assert 0 < perm_p < 1 and abs(perm_p - stats.ttest_rel(b, a).pvalue) < 0.05
+    largest = _table(at, "query_id", "diff", "open")
+    assert largest["diff"].abs().iloc[0] == pytest.approx(np.abs(b - a).max())
+    assert largest["open"].iloc[0].startswith("drilldown?task=SciFact&q=")
+    pick = at.selectbox(key="cmp_pick").value
+    at.button(key="cmp_open").click().run()
+    assert not at.exception
+    text = _sql(board_db, "SELECT text FROM task_queries WHERE task = 'SciFact' AND query_id = ?",
+                [pick])[0][0]
+    assert [t.value for t in at.text] == [text]  # the drill-down page, on that query
+    assert at.query_params["runs"] == f"{key_a},{key_b}"
+
+
+def test_drilldown_marks_relevant_documents(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    key, qid = _sql(board_db, "SELECT r.run_key, min(q.query_id) FROM runs r JOIN query_scores "
+                    "q USING (run_key) WHERE r.model = 'all-MiniLM-L6-v2' GROUP BY 1")[0]
+    at = _open(app, "drilldown", task="SciFact", q=qid, runs=key)
+    top = _table(at, "rank", "doc_id", "relevant")
+    expected = _sql(board_db, "SELECT r.doc_id, coalesce(j.relevance, -1) FROM rankings r "
+                    "LEFT JOIN task_qrels j ON j.query_id = r.query_id AND j.doc_id = r.doc_id "
+                    "AND j.task = 'SciFact' WHERE r.run_key = ? AND r.query_id = ? "
+                    "AND r.rank <= 10 ORDER BY r.rank", [key, qid])
+    assert list(top["doc_id"]) == [d for d, _ in expected]
+    assert [m.startswith("✓") for m in top["relevant"]] == [r > 0 for _, r in expected]
+    judged = _table(at, "doc_id", "relevance")
+    assert len(judged) == _sql(board_db, "SELECT count(*) FROM task_qrels WHERE task = "
+                               "'SciFact' AND query_id = ?", [qid])[0][0]
+    ndcg = _sql(board_db, "SELECT value FROM query_scores WHERE run_key = ? AND query_id = ? "
+                "AND metric = 'ndcg_at_10'", [key, qid])[0][0]
+    assert any(f"ndcg_at_10 on this query: {ndcg:.4f}" in c.value for c in at.caption)
+
+
+def test_run_page_shows_everything(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    key, spec = _sql(board_db, "SELECT run_key, spec FROM runs WHERE model = "
+                     "'all-MiniLM-L6-v2'")[0]
+    at = _open(app, "run", run=key)
+    assert [t.label for t in at.tabs] == ["Scores", "Cost", "Timings", "Config", "Environment",
+                                          "Extra"]
+    shown = [json.loads(j.proto.body) for j in at.json]
+    assert json.loads(spec) in shown  # the full config, exactly as stored
+    assert any("python" in json.dumps(j).lower() for j in shown)  # the environment
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["published"] == "unknown"  # no published MiniLM score on a SciFact subset
+    scores = _table(at, "metric", "value")
+    assert set(scores["metric"]) >= {"ndcg_at_10", "recall_at_100"}
+
+
+def test_board_never_writes(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    from leaderboard import queries as q
+
+    before = _sha(board_db)
+    for page in ("tradeoff", "compare", "drilldown", "run", "leaderboard"):
+        _open(app, page)
+    con = q._connection(q.db_version(board_db))
+    with pytest.raises(duckdb.Error, match="read-only"):
+        con.cursor().execute("CREATE TABLE intruder (a INTEGER)")
+    assert _sha(board_db) == before
+
+
+def test_sql_is_static() -> None:
+    """Every query the board runs is a module constant; UI values travel only as parameters."""
+    source = (REPO_ROOT / "leaderboard" / "queries.py").read_text()
+    tree = ast.parse(source)
+    constants = {t.id for node in tree.body if isinstance(node, ast.Assign)
+                 for t in node.targets if isinstance(t, ast.Name) and t.id.isupper()}
+    # _df itself passes its ``sql`` argument on; its callers are what is checked.
+    inner = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "_df"
+             for n in ast.walk(f)}
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and id(n) not in inner
+             and isinstance(n.func, ast.Name | ast.Attribute)
+             and getattr(n.func, "id", getattr(n.func, "attr", "")) in ("_df", "execute")]
+    assert len(calls) >= 15
+    for call in calls:
+        sql = call.args[1] if getattr(call.func, "id", "") == "_df" else call.args[0]
+        assert isinstance(sql, ast.Name) and sql.id in constants, ast.unparse(call)
+    for page in (REPO_ROOT / "leaderboard").rglob("*.py"):
+        assert ".execute(" not in page.read_text() or page.name == "queries.py" \
+            or page.name == "cli.py", page
