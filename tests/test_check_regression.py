@@ -124,3 +124,36 @@ def test_degraded_run_is_a_significant_drop(runs: dict) -> None:
     lenient = _check(runs, "--baseline", runs["full_key"], "--candidate", degraded_key,
                      "--margin", "0.99")
     assert lenient.exit_code == 0, lenient.output
+
+
+@pytest.fixture(scope="module")
+def sts_subset(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root holding the first 200 real STSBenchmark test pairs."""
+    root = tmp_path_factory.mktemp("sts-subset")
+    out = root / "mteb" / "stsbenchmark"
+    out.mkdir(parents=True)
+    lines = (data_root / "mteb" / "stsbenchmark" / "test.jsonl").read_text().splitlines()
+    (out / "test.jsonl").write_text("\n".join(lines[:200]) + "\n")
+    return root
+
+
+def test_sts_baseline_uses_a_paired_permutation_test(sts_subset: Path, shared_cache: Path,
+                                                     tmp_path: Path) -> None:
+    db = tmp_path / "sts.duckdb"
+    for model in (FULL, "wordllama-l2-256"):
+        result = harness("run", "-m", model, "-t", "STSBenchmark", "--db", db, "--data-root",
+                         sts_subset, "--cache-dir", shared_cache, "--no-progress")
+        assert result.exit_code == 0, result.output
+    full_key, full = _run_key(db, FULL)
+    static_key, static = _run_key(db, "wordllama-l2-256")
+    assert static < full - 0.01  # static word vectors are clearly worse on STS
+    markdown = tmp_path / "sts.md"
+    result = harness("check", "--db", db, "--baseline", full_key, "--candidate", static_key,
+                     "--candidate", full_key, "--markdown", markdown)
+    assert result.exit_code == 1, result.output
+    rows = {r.split(" | ")[1]: r.split(" | ") for r in markdown.read_text().splitlines()
+            if r.startswith("| ") and "STSBenchmark" in r}
+    worse, same = rows["wordllama-l2-256"], rows[FULL]
+    assert worse[0] == "| **REGRESSION**" and float(worse[8]) < 0.05 and worse[9] == "200"
+    assert worse[5:7] == [f"{full:.5f}", f"{static:.5f}"]  # the stored main scores, recomputed
+    assert same[0] == "| OK" and same[7:10] == ["+0.00000", "1.0000", "200"]

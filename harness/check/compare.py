@@ -8,8 +8,10 @@ expected value is also a failed reproduction, since something in the pipeline ch
   SKIP   reference-only row (with its reason)     ERROR  the run failed or lacks the metric
 
 Baseline comparison: per-query values of the same metric, paired on the queries both runs scored;
-a one-sided paired test (H1: candidate < baseline). REGRESSION only when the mean drop is larger
-than the margin AND the p-value is below alpha, so noise and tiny drops never fail a build.
+a one-sided paired test (H1: candidate < baseline): scipy's ttest_rel (default) or wilcoxon. STS
+correlations are not per-pair means, so they get a paired permutation test over the shared pairs.
+REGRESSION only when the drop is larger than the margin AND the p-value is below alpha, so noise
+and tiny drops never fail a build.
 """
 
 from __future__ import annotations
@@ -123,6 +125,52 @@ def compare(cand_q: dict[str, float], base_q: dict[str, float], *, test: str, ma
         delta, p, len(common), reason
 
 
+# STS stores per-pair cosine similarities and gold scores, not per-pair metric values: a drop in
+# a correlation is tested by a paired permutation test (swap the two systems' similarities within
+# random pairs), the usual test for comparing dependent correlations without normality.
+CORRELATIONS = {"cosine_spearman": "spearman", "spearman": "spearman",
+                "cosine_pearson": "pearson", "pearson": "pearson"}
+PERMUTATIONS = 2000
+
+
+def _corr(gold: np.ndarray, x: np.ndarray, kind: str) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    if kind == "spearman":
+        gold, x = rankdata(gold), rankdata(x, axis=-1)
+    gc = gold - gold.mean()
+    xc = x - x.mean(axis=-1, keepdims=True)
+    return (xc @ gc) / (np.linalg.norm(xc, axis=-1) * np.linalg.norm(gc))
+
+
+def compare_correlation(gold: dict[str, float], cand_sim: dict[str, float],
+                        base_sim: dict[str, float], kind: str, *, margin: float,
+                        alpha: float) -> tuple[str, float | None, float | None, float | None,
+                                               float | None, int, str]:
+    from scipy.stats import permutation_test
+
+    common = sorted(set(gold) & set(cand_sim) & set(base_sim))
+    if len(common) < 3:
+        return "SKIP", None, None, None, None, len(common), f"only {len(common)} shared pairs"
+    g = np.array([gold[i] for i in common])
+    base = np.array([base_sim[i] for i in common])
+    cand = np.array([cand_sim[i] for i in common])
+    b, c = float(_corr(g, base, kind)), float(_corr(g, cand, kind))
+    if np.array_equal(base, cand):
+        p = 1.0
+    else:
+        result = permutation_test(
+            (base, cand), lambda x, y, axis: _corr(g, y, kind) - _corr(g, x, kind),
+            permutation_type="samples", vectorized=True, n_resamples=PERMUTATIONS, batch=200,
+            alternative="less", rng=np.random.default_rng(0))
+        p = float(result.pvalue)
+    delta = c - b
+    regression = delta < -margin and p < alpha
+    reason = "" if regression or delta >= 0 else (
+        "drop within the margin" if delta >= -margin else f"drop not significant (p >= {alpha})")
+    return ("REGRESSION" if regression else "OK"), b, c, delta, p, len(common), reason
+
+
 _KEY = re.compile(r"^[0-9a-f]{6,64}$")
 
 
@@ -190,6 +238,17 @@ def compare_runs(store: Store, baseline: Baseline, pairs: list[tuple[str, str]],
             continue
         cand_q = store.query_scores(key, name)
         base_q = baseline.store.query_scores(base_key, name)
+        if (not cand_q or not base_q) and name in CORRELATIONS:
+            gold = store.query_scores(key, "gold_score")
+            cand_sim = store.query_scores(key, "cosine_similarity")
+            base_sim = baseline.store.query_scores(base_key, "cosine_similarity")
+            if gold and cand_sim and base_sim:
+                status, b, c, delta, p, n, reason = compare_correlation(
+                    gold, cand_sim, base_sim, CORRELATIONS[name], margin=margin, alpha=alpha)
+                out.append(Paired(**head, status=status, baseline_key=base_key, baseline=b,
+                                  candidate=c, delta=delta, p_value=p, n=n,
+                                  reason=reason or "paired permutation test over pairs"))
+                continue
         if not cand_q or not base_q:
             out.append(Paired(**head, status="SKIP", baseline_key=base_key,
                               reason=f"no per-query values of {name} stored"))

@@ -72,7 +72,7 @@ def print_console(rows: Sequence[CheckRow], paired: Sequence[Paired], console: C
     if paired:
         table = Table(title="harness check: baseline comparison (per query)")
         for col in ("status", "model", "task", "variant", "metric", "baseline", "candidate", "Δ",
-                    "p-value", "queries", "baseline run", "run", "note"):
+                    "p-value", "paired n", "baseline run", "run", "note"):
             table.add_column(col)
         for p in paired:
             table.add_row(f"[{STYLE[p.status]}]{p.status}[/]", p.model, p.task, p.variant or "-",
@@ -117,7 +117,7 @@ def markdown(rows: Sequence[CheckRow], paired: Sequence[Paired], *, title: str,
                 f"Per-query {name} (one-sided, candidate < baseline); REGRESSION only when the "
                 f"mean drop exceeds {margin:g} and p < {alpha:g}.", "",
                 "| status | model | task | variant | metric | baseline | candidate | Δ | p-value "
-                "| queries | baseline run | run | note |",
+                "| paired n | baseline run | run | note |",
                 "|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|---|"]
         for p in paired:
             out.append("| " + " | ".join(_cell(c) for c in (
