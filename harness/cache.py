@@ -94,6 +94,8 @@ class EmbeddingCache:
                 part = encoder.encode(chunk, side, batch_size=batch_size)
                 elapsed = time.perf_counter() - began
                 part.validate(len(chunk), chunk)
+                if hasattr(part, "check_dim"):  # sparse/multi-vector: width vs the model's meta
+                    part.check_dim(encoder.meta.dim, encoder.meta.name)
                 _atomic_write(data, part.save)
                 sidecar = json.dumps({"seconds": elapsed, "n": len(chunk)})
                 _atomic_write(info, lambda p, text=sidecar: p.write_text(text))

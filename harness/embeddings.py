@@ -106,6 +106,12 @@ class SparseEmbeddings:
                     f"{text[:60]!r}"
                 )
 
+    def check_dim(self, expected: int | None, model: str) -> None:
+        """Fail when a model whose metadata states its vocabulary size returns another width."""
+        if expected is not None and self.vocabulary is None and self.dim != expected:
+            raise EmbeddingError(f"{model} returned {self.dim}-column sparse embeddings, its "
+                                 f"metadata says {expected}")
+
     def save(self, path: Path) -> None:
         m = self.matrix.tocsr()
         vocab = np.array(self.vocabulary if self.vocabulary is not None else [], dtype=str)
@@ -172,6 +178,12 @@ class MultiVectorEmbeddings:
             raise EmbeddingError(f"multi-vector encoder returned NaN/inf for item {item}")
         if np.any(np.diff(self.offsets) <= 0):
             raise EmbeddingError("multi-vector encoder returned an item with no token vectors")
+
+    def check_dim(self, expected: int | None, model: str) -> None:
+        """Fail when a model whose metadata states its token dimension returns another one."""
+        if expected is not None and self.dim != expected:
+            raise EmbeddingError(f"{model} returned {self.dim}-d token vectors, its metadata "
+                                 f"says {expected}")
 
     def save(self, path: Path) -> None:
         np.savez(path, kind=np.array("multivector"), tokens=self.tokens, offsets=self.offsets)

@@ -26,7 +26,7 @@ def _check(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings) -> None:
                              f"dimension {docs.dim}")
 
 
-def _blocks(offsets: np.ndarray, budget: int) -> list[tuple[int, int]]:
+def item_blocks(offsets: np.ndarray, budget: int) -> list[tuple[int, int]]:
     """Consecutive item ranges [a, b) whose token count stays within budget (at least 1 item)."""
     out, start, n = [], 0, len(offsets) - 1
     while start < n:
@@ -53,13 +53,13 @@ def maxsim_search(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings, k
     all_s = np.zeros((n_q, k), dtype=np.float32)
     all_i = np.full((n_q, k), -1, dtype=np.int64)
     q_budget = max(int(np.sqrt(max_cells)), 1)
-    for qa, qb in _blocks(queries.offsets, q_budget):
+    for qa, qb in item_blocks(queries.offsets, q_budget):
         q_off = queries.offsets[qa:qb + 1] - queries.offsets[qa]
         q_tok = np.asarray(queries.tokens[queries.offsets[qa]:queries.offsets[qb]], np.float32)
         d_budget = max(max_cells // max(len(q_tok), 1), 1)
         best_s = np.empty((qb - qa, 0), dtype=np.float32)
         best_i = np.empty((qb - qa, 0), dtype=np.int64)
-        for da, db in _blocks(docs.offsets, d_budget):
+        for da, db in item_blocks(docs.offsets, d_budget):
             d_off = docs.offsets[da:db + 1] - docs.offsets[da]
             d_tok = np.asarray(docs.tokens[docs.offsets[da]:docs.offsets[db]], np.float32)
             block = maxsim_scores(q_tok, q_off, d_tok, d_off)

@@ -1,0 +1,190 @@
+"""MUVERA (Dhulipala et al., 2024): multi-vector retrieval through fixed-dimensional encodings.
+
+Each repetition draws ``ksim`` Gaussian hyperplanes (SimHash) that split token space into
+``2**ksim`` partitions, and a random +-1 projection to ``dproj`` dimensions. A query's FDE block of
+a partition is the SUM of its projected tokens there; a document's is their MEAN, and an empty
+document partition takes the token whose SimHash bits are nearest in Hamming distance (the
+paper's ``fill_empty_partitions``). <FDE(q), FDE(d)> approximates MaxSim(q, d), so a dense inner
+product search returns candidates that exact MaxSim then reranks.
+
+Backend spec: ``muvera[:reps=20,ksim=5,dproj=16,rerank=100,seed=0]``; ``rerank=0`` ranks by the
+FDE inner product alone. ``stats`` records the candidates per query, the FDE size and the recall
+of the FDE candidates against exact MaxSim's top 100.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.embeddings import DenseEmbeddings, Embeddings, MultiVectorEmbeddings
+from harness.errors import EmbeddingError, HarnessError
+from harness.search.base import TopK
+from harness.search.exact import exact_search
+from harness.search.maxsim import item_blocks, maxsim_rerank, maxsim_search
+
+RECALL_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class FDEConfig:
+    reps: int = 20
+    ksim: int = 5
+    dproj: int = 16
+    seed: int = 0
+
+    @property
+    def dim(self) -> int:
+        return self.reps * (2 ** self.ksim) * self.dproj
+
+
+def _random(config: FDEConfig, d: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(config.seed)
+    out = []
+    for _ in range(config.reps):
+        planes = rng.standard_normal((d, config.ksim)).astype(np.float32)
+        if config.dproj >= d:  # no inner projection when it would not reduce the dimension
+            proj = np.eye(d, dtype=np.float32)
+        else:
+            proj = (rng.choice([-1.0, 1.0], size=(d, config.dproj)) /
+                    np.sqrt(config.dproj)).astype(np.float32)
+        out.append((planes, proj))
+    return out
+
+
+def fde(items: MultiVectorEmbeddings, config: FDEConfig, side: str, *,
+        block_tokens: int = 1 << 17) -> np.ndarray:
+    """(n_items, config.dim) fixed-dimensional encodings, computed in blocks of items."""
+    randoms = _random(config, items.dim)
+    out = np.zeros((len(items), config.dim), dtype=np.float32)
+    for a, b in item_blocks(items.offsets, block_tokens):
+        offsets = items.offsets[a:b + 1] - items.offsets[a]
+        tokens = np.asarray(items.tokens[items.offsets[a]:items.offsets[b]], dtype=np.float32)
+        out[a:b] = _fde_block(tokens, offsets, randoms, config.ksim, side)
+    return out
+
+
+def _fde_block(tokens: np.ndarray, offsets: np.ndarray,
+               randoms: list[tuple[np.ndarray, np.ndarray]], ksim: int, side: str) -> np.ndarray:
+    n = len(offsets) - 1
+    owner = np.repeat(np.arange(n), np.diff(offsets))
+    n_part = 2 ** ksim
+    weights = 1 << np.arange(ksim)
+    blocks = []
+    for planes, proj in randoms:
+        bits = (tokens @ planes) > 0  # (tokens, ksim) SimHash signs
+        part = bits @ weights  # partition id per token
+        projected = tokens @ proj  # (tokens, dproj)
+        cell = owner * n_part + part
+        sums = np.zeros((n * n_part, projected.shape[1]), dtype=np.float32)
+        np.add.at(sums, cell, projected)
+        if side == "document":
+            counts = np.bincount(cell, minlength=n * n_part).astype(np.float32)
+            sums /= np.maximum(counts, 1)[:, None]
+            empty = np.flatnonzero(counts == 0)
+            if empty.size:
+                _fill_empty(sums, empty, n_part, bits, offsets, projected)
+        blocks.append(sums.reshape(n, -1))
+    return np.concatenate(blocks, axis=1)
+
+
+def _fill_empty(sums: np.ndarray, empty: np.ndarray, n_part: int, bits: np.ndarray,
+                offsets: np.ndarray, projected: np.ndarray) -> None:
+    """An empty document partition gets the document's token nearest to it in SimHash bits."""
+    ksim = bits.shape[1]
+    codes = ((np.arange(n_part)[:, None] >> np.arange(ksim)) & 1).astype(bool)  # (parts, ksim)
+    docs = empty // n_part
+    for doc in np.unique(docs):
+        cells = empty[docs == doc]
+        start, end = offsets[doc], offsets[doc + 1]
+        hamming = (codes[cells % n_part][:, None, :] != bits[start:end][None]).sum(axis=2)
+        sums[cells] = projected[start + hamming.argmin(axis=1)]
+
+
+_EXACT_MEMO: dict[str, TopK] = {}
+
+
+def _fingerprint(*items: MultiVectorEmbeddings) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for e in items:
+        digest.update(np.ascontiguousarray(e.offsets).tobytes())
+        digest.update(np.ascontiguousarray(e.tokens).tobytes())
+    return digest.hexdigest()
+
+
+def exact_top(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings, k: int) -> TopK:
+    """Exact MaxSim top-k, remembered per process (two MUVERA variants share one pass)."""
+    key = f"{_fingerprint(queries, docs)}-{k}"
+    if key not in _EXACT_MEMO:
+        _EXACT_MEMO.clear()
+        _EXACT_MEMO[key] = maxsim_search(queries, docs, k)
+    return _EXACT_MEMO[key]
+
+
+def candidate_recall(candidates: np.ndarray, truth: np.ndarray) -> float:
+    """Mean over queries of |candidates ∩ truth| / |truth| (rows of document indices, -1 = none)."""
+    hits = [len(set(c[c >= 0].tolist()) & set(t[t >= 0].tolist())) / max((t >= 0).sum(), 1)
+            for c, t in zip(candidates, truth, strict=True)]
+    return float(np.mean(hits)) if hits else 0.0
+
+
+class MuveraBackend:
+    """FDE inner-product candidates, then exact MaxSim rerank of the top ``rerank``."""
+
+    def __init__(self, name: str = "muvera") -> None:
+        self.name = name
+        _, _, rest = name.partition(":")
+        try:
+            params = {k: int(v) for k, v in (p.split("=", 1) for p in rest.split(",") if p)}
+        except ValueError as err:
+            raise HarnessError(f"backend '{name}': parameters are key=integer ({err})") from None
+        unknown = set(params) - {"reps", "ksim", "dproj", "seed", "rerank"}
+        if unknown:
+            raise HarnessError(f"backend '{name}': unknown parameter(s) {sorted(unknown)}; "
+                               "known: reps, ksim, dproj, rerank, seed")
+        self.rerank = params.pop("rerank", 100)
+        self.config = FDEConfig(**params)
+        if not (1 <= self.config.ksim <= 12 and self.config.reps >= 1 and self.config.dproj >= 1
+                and self.rerank >= 0):
+            raise HarnessError(f"backend '{name}': out-of-range parameters")
+        self.stats: dict[str, object] = {}
+
+    def search(self, queries: Embeddings, docs: Embeddings, k: int) -> TopK:
+        if not (isinstance(docs, MultiVectorEmbeddings) and
+                isinstance(queries, MultiVectorEmbeddings)):
+            raise EmbeddingError(f"muvera needs multi-vector embeddings, got {docs.kind}")
+        if queries.dim != docs.dim:
+            raise EmbeddingError(f"query token dimension {queries.dim} != document {docs.dim}")
+        began = time.perf_counter()
+        doc_fde = fde(docs, self.config, "document")
+        query_fde = fde(queries, self.config, "query")
+        fde_s = time.perf_counter() - began
+        depth = max(self.rerank, k if self.rerank == 0 else 0, RECALL_DEPTH)
+        began = time.perf_counter()
+        candidates = exact_search(DenseEmbeddings(query_fde, "dot"),
+                                  DenseEmbeddings(doc_fde, "dot"), depth)
+        search_s = time.perf_counter() - began
+        if self.rerank:
+            began = time.perf_counter()
+            top = maxsim_rerank(queries, docs, candidates.indices[:, :self.rerank])
+            rerank_s = time.perf_counter() - began
+            result = TopK(top.indices[:, :k], top.scores[:, :k])
+        else:
+            rerank_s = 0.0
+            result = TopK(candidates.indices[:, :k], candidates.scores[:, :k])
+        truth = exact_top(queries, docs, RECALL_DEPTH).indices
+        n_cand = self.rerank or min(k, len(docs))
+        self.stats = {
+            "fde_dim": self.config.dim, "fde_bytes_per_doc": self.config.dim * 4,
+            "reps": self.config.reps, "ksim": self.config.ksim, "dproj": self.config.dproj,
+            "rerank": self.rerank, "candidates_per_query": n_cand,
+            f"fde_candidate_recall_vs_exact_maxsim_at_{RECALL_DEPTH}":
+                candidate_recall(candidates.indices[:, :n_cand], truth),
+            f"fde_recall_at_{RECALL_DEPTH}_vs_exact_maxsim_at_{RECALL_DEPTH}":
+                candidate_recall(candidates.indices[:, :RECALL_DEPTH], truth),
+            "fde_encode_s": fde_s, "fde_search_s": search_s, "rerank_s": rerank_s,
+        }
+        return result
