@@ -121,7 +121,7 @@ def test_published_rows_validate_with_sources(data_root: Path) -> None:
     planned = validate(rows, data_root)  # raises on any unknown model/task/metric
     runnable = [p for p in planned if p.spec is not None]
     assert runnable and all(r.source.startswith("embeddings-benchmark/results") for r in rows)
-    # Every skipped row says why; reference-only rows are exactly the unstaged ones.
+    # validate() raised for any unstaged task not marked reference_only; each SKIP says why.
     assert all(p.skip_reason.startswith("reference only: ") for p in planned if p.spec is None)
     minilm_scifact = {r.metric: r for r in rows
                       if (r.model, r.task) == ("all-MiniLM-L6-v2", "SciFact")}
