@@ -33,6 +33,9 @@ test-slow: setup
 bench: setup
 	$(BIN)/python -m harness.bench
 
+check: setup
+	$(BIN)/harness check ci/expected/ci-subset.yaml --markdown results/check.md --no-progress
+
 lint: setup
 	$(BIN)/ruff check harness adapters leaderboard tests
 
