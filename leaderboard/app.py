@@ -1,7 +1,8 @@
 """Entry point of the leaderboard (``harness board`` runs ``streamlit run`` on this file).
 
 The database comes from $HARNESS_BOARD_DB (set by ``harness board --db``), else
-results/harness.duckdb. Pages live in leaderboard/pages/ and are registered with st.navigation.
+results/harness.duckdb. Pages live in leaderboard/views/ and are registered with st.navigation
+(not in pages/: Streamlit would serve a pages/ folder by itself, bypassing this file).
 """
 
 from __future__ import annotations

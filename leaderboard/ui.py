@@ -12,11 +12,11 @@ import streamlit as st
 from leaderboard import queries as q
 
 PAGES = {  # url path -> file, relative to leaderboard/app.py
-    "leaderboard": "pages/leaderboard.py",
-    "tradeoff": "pages/tradeoff.py",
-    "compare": "pages/compare.py",
-    "drilldown": "pages/drilldown.py",
-    "run": "pages/run.py",
+    "leaderboard": "views/leaderboard.py",
+    "tradeoff": "views/tradeoff.py",
+    "compare": "views/compare.py",
+    "drilldown": "views/drilldown.py",
+    "run": "views/run.py",
 }
 
 # Plotly's own toolbar button saves the chart as PNG in the browser (no server-side renderer).

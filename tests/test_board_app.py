@@ -44,7 +44,7 @@ def app(board_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:  # noqa: F8
 
 
 def _open(at: AppTest, page: str, **params: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"views/{page}.py")
     at.query_params.clear()
     at.query_params.update(params)
     at.run()
@@ -115,7 +115,7 @@ def test_hostile_filter_is_only_data(app: AppTest, board_db: Path, hostile: str)
 
 def test_hostile_url_parameters(app: AppTest, board_db: Path) -> None:  # noqa: F811
     before = _sha(board_db)
-    at = app.switch_page("pages/run.py")
+    at = app.switch_page("views/run.py")
     at.query_params["run"] = "x' OR '1'='1"
     at.run()
     assert not at.exception

@@ -47,7 +47,7 @@ shown = table[["rank", "model", "tag", "mean", "ci_low", "ci_high", "coverage", 
 
 score_format = st.column_config.NumberColumn(format="%.4f")
 st.dataframe(
-    shown, hide_index=True, key="lb_table",
+    shown, hide_index=True, key="lb_table", placeholder="—",
     column_config={
         "tag": st.column_config.TextColumn("family", help="family · compression/backend variant"),
         "mean": st.column_config.NumberColumn(

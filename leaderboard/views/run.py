@@ -56,7 +56,7 @@ if not pub.empty:
     else:
         c[1].metric("published", "no main score")
     st.markdown("**Published scores** (same model, task and split; `harness import-mteb`)")
-    st.dataframe(pub.drop(columns="is_main"), hide_index=True, key="run_published",
+    st.dataframe(pub.drop(columns="is_main"), hide_index=True, key="run_published", placeholder="—",
                  column_config={"delta": st.column_config.NumberColumn("ours − published",
                                                                        format="%+.5f")})
     st.caption(f"This run evaluated {row['n_queries']} queries over {row['n_docs']} documents; "
@@ -73,7 +73,7 @@ with tabs[0]:
                  column_config={"value": st.column_config.NumberColumn(format="%.5f")})
 with tabs[1]:
     flat = pd.DataFrame({"cost": COST_COLUMNS, "value": [row.get(k) for k in COST_COLUMNS]})
-    st.dataframe(flat, hide_index=True, key="run_costs")
+    st.dataframe(flat, hide_index=True, key="run_costs", placeholder="—")
     st.json(_json(row["costs"]), expanded=True)
 with tabs[2]:
     st.json(_json(row["timings"]), expanded=True)
