@@ -80,3 +80,26 @@ def test_encoding_went_through_the_shared_cache(stored, shared_cache: Path) -> N
     assert cache.is_complete(encoder, data.sentence2, "query")
     extra = store.run_row(result.key)["extra"]
     assert '"encoded_texts": 240' in extra and "STSBenchmarkSTS" in extra
+
+
+def test_sparse_embeddings_go_through_mtebs_evaluator(data_root: Path, tmp_path: Path) -> None:
+    """A sparse family (CSR vectors) is scored by mteb's STS evaluator without densifying."""
+    from adapters.registry import load_model
+    from harness.errors import UnknownNameError
+    from harness.mteb_bridge import CachedMtebEncoder, evaluate, local_task
+    from harness.sts import _dataset, load_sts
+    from harness.tasks.mteb_tasks import source
+
+    try:
+        encoder = load_model("faster-clip-sparse")  # inference-free: a lookup, no model
+    except UnknownNameError:
+        pytest.skip("no inference-free sparse model registered in this checkout")
+    src = source("STSBenchmark")
+    data = load_sts(data_root / "mteb" / "stsbenchmark" / "test.jsonl", src, limit=N_PAIRS)
+    ctx = Context(EmbeddingCache(tmp_path), progress=False)
+    model = CachedMtebEncoder(encoder, ctx, "sparse")
+    metrics = evaluate(local_task(src.mteb_class, _dataset(data)), model, "test", 32)
+    a = encoder.encode(data.sentence1, "query").matrix.toarray()
+    b = encoder.encode(data.sentence2, "query").matrix.toarray()
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    assert metrics["cosine_spearman"] == pytest.approx(spearmanr(data.scores, cos)[0], abs=1e-6)
