@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from leaderboard.stats import bootstrap_task_means, interval
+from leaderboard.stats import SEED, bootstrap_task_means, interval
 
 DB_ENV = "HARNESS_BOARD_DB"
 
@@ -116,11 +116,32 @@ SELECT model, variant, task, run_key, main_score FROM current
 WHERE list_contains(?::VARCHAR[], task) AND list_contains(?::VARCHAR[], family)
   AND contains(lower(model || ' ' || variant), lower(?))
 """
-# Per-query main-metric values of current runs, plus each run's stored mean to check against.
-PER_QUERY_SQL = _CURRENT + """
-SELECT c.run_key, c.task, q.query_id, q.value, c.main_score
-FROM current c JOIN query_scores q ON q.run_key = c.run_key AND q.metric = c.main_metric
-ORDER BY c.task, c.run_key, q.query_id
+# Per-query main-metric values of current runs as integer coordinates (task, run within task,
+# query within task), so Python only scatters numbers into per-task matrices.
+PER_QUERY_SQL = _CURRENT + """,
+numbered AS (
+    SELECT run_key, main_metric, dense_rank() OVER (ORDER BY task) - 1 AS task_i,
+           row_number() OVER (PARTITION BY task ORDER BY run_key) - 1 AS run_i
+    FROM current),
+values AS (
+    SELECT n.task_i, n.run_i, q.query_id, q.value
+    FROM numbered n JOIN query_scores q ON q.run_key = n.run_key AND q.metric = n.main_metric),
+queries AS (  -- numbering the few distinct queries is cheap; the big table is only joined
+    SELECT task_i, query_id, row_number() OVER (PARTITION BY task_i ORDER BY query_id) - 1
+           AS query_i
+    FROM (SELECT DISTINCT task_i, query_id FROM values))
+SELECT v.task_i, v.run_i, q.query_i, v.value FROM values v JOIN queries q USING (task_i, query_id)
+"""
+# The same run numbering, and whether the per-query values average to the stored main score.
+# (Every current run, with or without per-query rows, numbered exactly as above.)
+PER_QUERY_RUNS_SQL = _CURRENT + """
+SELECT dense_rank() OVER (ORDER BY c.task) - 1 AS task_i,
+       row_number() OVER (PARTITION BY c.task ORDER BY c.run_key) - 1 AS run_i,
+       c.run_key,
+       coalesce(abs(avg(q.value) - any_value(c.main_score)) <= 1e-6, false) AS consistent
+FROM current c LEFT JOIN query_scores q ON q.run_key = c.run_key AND q.metric = c.main_metric
+GROUP BY c.task, c.run_key
+ORDER BY task_i, run_i
 """
 # Quality per run for the trade-off chart: any stored metric, averaged by DuckDB over tasks.
 TRADEOFF_SQL = _CURRENT + """
@@ -228,33 +249,31 @@ def bootstrap(version: Version) -> Bootstrap:
         cur = _connection(version).cursor()
     try:
         cols = cur.execute(PER_QUERY_SQL).fetchnumpy()
+        runs = cur.execute(PER_QUERY_RUNS_SQL).df()
     finally:
         cur.close()
-    keys, tasks, qids = (np.asarray(cols[c], dtype=object) for c in ("run_key", "task",
-                                                                   "query_id"))
+    task_i = np.asarray(cols["task_i"], dtype=np.int64)
+    run_i = np.asarray(cols["run_i"], dtype=np.int64)
+    query_i = np.asarray(cols["query_i"], dtype=np.int64)
     values = np.asarray(cols["value"], dtype=float)
-    stored = np.asarray(cols["main_score"], dtype=float)
-    row: dict[str, int] = {}
-    blocks: list[np.ndarray] = []
-    unusable: set[str] = set()
-    for task in pd.unique(tasks):
-        sel = np.flatnonzero(tasks == task)
-        run_codes, run_keys = pd.factorize(keys[sel])
-        q_codes, q_ids = pd.factorize(qids[sel])
-        matrix = np.full((len(run_keys), len(q_ids)), np.nan)
-        matrix[run_codes, q_codes] = values[sel]
-        means = np.nanmean(matrix, axis=1)
-        main = pd.Series(stored[sel]).groupby(run_codes).first().to_numpy()
-        # A task kind whose main score is not the mean of its per-query values (e.g. a
-        # correlation) cannot be bootstrapped this way; say so instead of showing a wrong CI.
-        bad = ~np.isclose(means, main, atol=1e-6)
-        unusable.update(str(k) for k in np.asarray(run_keys)[bad])
-        for k in run_keys:
-            row[str(k)] = len(row)
-        blocks.append(bootstrap_task_means(matrix))
+    runs_per_task = np.bincount(runs["task_i"].to_numpy(dtype=np.int64)) if len(runs) \
+        else np.zeros(0, dtype=np.int64)
+    rngs = np.random.default_rng(SEED).spawn(len(runs_per_task))  # a stream per task
+    blocks = []
+    for t, n_runs in enumerate(runs_per_task):
+        sel = task_i == t
+        n_queries = int(query_i[sel].max()) + 1 if sel.any() else 0
+        matrix = np.full((int(n_runs), n_queries), np.nan)
+        matrix[run_i[sel], query_i[sel]] = values[sel]
+        blocks.append(bootstrap_task_means(matrix, seed=rngs[t]))
     means = np.concatenate(blocks) if blocks else np.zeros((0, 1), dtype=np.float32)
     means.setflags(write=False)
-    return Bootstrap(row, means, frozenset(unusable))
+    # Rows are in (task, run) order, exactly as PER_QUERY_RUNS_SQL lists the runs.
+    row = {str(k): i for i, k in enumerate(runs["run_key"])}
+    # A task kind whose main score is not the mean of its per-query values (e.g. a correlation)
+    # cannot be bootstrapped this way; such runs get no interval rather than a wrong one.
+    unusable = frozenset(str(k) for k in runs.loc[~runs["consistent"].astype(bool), "run_key"])
+    return Bootstrap(row, means, unusable)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

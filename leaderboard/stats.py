@@ -22,22 +22,26 @@ SEED = 20261122  # fixed so the board shows the same interval on every reload
 
 
 def bootstrap_task_means(matrix: np.ndarray, n_boot: int = N_BOOT,
-                         seed: int = SEED) -> np.ndarray:
+                         seed: int | np.random.Generator = SEED) -> np.ndarray:
     """``matrix``: runs x queries of one task, NaN where a run has no score for a query.
 
-    Returns runs x n_boot bootstrap means. Resampling is done by multinomial query weights shared
-    by every run, so one matrix product does the work (no per-run Python loop).
+    Returns runs x n_boot bootstrap means (float32). Each resample is a vector of query counts
+    shared by every run, so one matrix product does the work (no per-run Python loop).
     """
     n_runs, n_q = matrix.shape
     if n_q == 0:
         return np.full((n_runs, n_boot), np.nan, dtype=np.float32)
     rng = np.random.default_rng(seed)
-    weights = rng.multinomial(n_q, np.full(n_q, 1.0 / n_q), size=n_boot).astype(np.float64)
+    picks = rng.integers(0, n_q, size=(n_boot, n_q))
+    weights = np.bincount((np.arange(n_boot)[:, None] * n_q + picks).ravel(),
+                          minlength=n_boot * n_q).reshape(n_boot, n_q).astype(np.float32)
     present = ~np.isnan(matrix)
-    values = np.where(present, matrix, 0.0)
+    values = np.where(present, matrix, 0.0).astype(np.float32)
+    sums = values @ weights.T
+    if present.all():  # the usual case: every run scored every query; each resample has n_q
+        return sums / np.float32(n_q)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = (values @ weights.T) / (present.astype(np.float64) @ weights.T)
-    return means.astype(np.float32)
+        return sums / (present.astype(np.float32) @ weights.T)
 
 
 def interval(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

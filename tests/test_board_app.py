@@ -8,11 +8,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
+import streamlit as st
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
@@ -35,12 +37,16 @@ def _sql(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 @pytest.fixture
-def app(board_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:  # noqa: F811
+def app(board_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:  # noqa: F811
     monkeypatch.setenv("HARNESS_BOARD_DB", str(board_db))
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     assert not at.exception, at.exception
-    return at
+    yield at
+    # Releases the cached read-only connection (closed by on_release): a DuckDB file cannot be
+    # opened for writing in a process that still holds it read-only.
+    st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 def _open(at: AppTest, page: str, **params: str) -> AppTest:

@@ -45,7 +45,11 @@ def make_nfcorpus_subset(data_root: Path, dest: Path, n_queries: int = 25,
 
 
 def build_board_db(db: Path, data_root: Path, scifact_subset: Path, cache: Path) -> Path:
-    """Idempotent: runs already stored (same run key) are skipped by the harness itself."""
+    """Idempotent: built once per session (several modules import the fixture); runs already
+    stored (same run key) would be skipped by the harness itself anyway."""
+    done = db.with_suffix(".built")
+    if done.exists():
+        return db
     root = db.parent / "board-data"
     if not (root / "beir" / "scifact").exists():
         (root / "beir").mkdir(parents=True, exist_ok=True)
@@ -57,6 +61,7 @@ def build_board_db(db: Path, data_root: Path, scifact_subset: Path, cache: Path)
                                       "--data-root", str(root), "--cache-dir", str(cache),
                                       "--no-progress"])
         assert result.exit_code == 0, result.output
+    done.touch()
     return db
 
 
