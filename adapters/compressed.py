@@ -127,6 +127,7 @@ class CompressedEncoder:
         self._offset: np.ndarray | None = None
         self._pca = None
         self._index = None
+        self.fit_info: dict[str, object] = {}
 
     # -- Encoder -------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str], side: Side, *, batch_size: int = 32) -> Embeddings:
@@ -215,6 +216,13 @@ class CompressedEncoder:
             index = faiss.IndexIVFPQ(quantizer, p.dim_in, nlist, p.m, p.nbits,
                                      faiss.METRIC_INNER_PRODUCT)
             index.nprobe = p.nprobe
+        # faiss warns (once per sub-quantiser) below 39 points per centroid; say it once instead
+        pqs = [index.pq] if p.scheme == "pq" else [index.pq, index.cp]
+        for pq in pqs:
+            (pq.cp if hasattr(pq, "cp") else pq).min_points_per_centroid = 1
+        self.fit_info = {"training_points": int(x.shape[0]), "centroids": 2 ** p.nbits,
+                         "points_per_centroid": x.shape[0] / 2 ** p.nbits,
+                         "faiss_recommends_per_centroid": 39}
         index.train(x)  # faiss k-means is seeded (fixed default seed): codebooks are reproducible
         return index
 

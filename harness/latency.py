@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -116,7 +117,7 @@ class SearchCost:
     batch_s: float
     qps: float
     warmup_ms: float
-    threads: dict[str, int]
+    threads: dict[str, int]  # batch search; single-query latency runs on 1 thread
 
 
 def threads() -> dict[str, int]:
@@ -143,10 +144,13 @@ def measure(backend: object, queries: Embeddings, docs: Embeddings, k: int) -> S
     searcher.search(slice(0, 1), k)  # warm-up, excluded
     warmup_ms = 1000 * (time.perf_counter() - began)
     samples = np.empty(n)
-    for i in range(n):
-        t0 = time.perf_counter()
-        searcher.search(slice(i, i + 1), k)
-        samples[i] = time.perf_counter() - t0
+    # One query at a time on one thread, as ann-benchmarks does: a lone query cannot use a second
+    # core well, and on a shared machine waking BLAS/OpenMP workers per query adds ms of jitter.
+    with _single_thread():
+        for i in range(n):
+            t0 = time.perf_counter()
+            searcher.search(slice(i, i + 1), k)
+            samples[i] = time.perf_counter() - t0
     began = time.perf_counter()
     top = searcher.search(slice(None), k)
     batch_s = time.perf_counter() - began
@@ -156,3 +160,14 @@ def measure(backend: object, queries: Embeddings, docs: Embeddings, k: int) -> S
         p95_ms=float(1000 * np.percentile(samples, 95)) if n else 0.0,
         batch_s=batch_s, qps=n / batch_s if batch_s > 0 else float("inf"),
         warmup_ms=warmup_ms, threads=threads())
+
+
+@contextlib.contextmanager
+def _single_thread() -> Iterator[None]:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # then latency runs with the batch's threads
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield

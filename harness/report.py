@@ -13,8 +13,14 @@ from harness.errors import HarnessError
 from harness.store import Store
 
 COLUMNS = ["model", "family", "variant", "task", "task_type", "main_metric", "main_score",
-           "bytes_per_doc", "encode_docs_per_s", "query_encode_ms", "search_p50_ms",
-           "search_qps", "peak_rss_mb", "n_queries", "n_docs", "run_key", "created_at"]
+           "bytes_per_doc", "index_bytes", "encode_docs_per_s", "query_encode_ms",
+           "search_p50_ms", "search_p95_ms", "search_qps", "peak_rss_mb", "threads",
+           # ANN fidelity against exact search on the same vectors (NULL for exact runs)
+           *(f"""CAST(json_extract(extra, '$.fidelity."recall@{d}"') AS DOUBLE) """
+             f"AS ann_recall_at_{d}" for d in (10, 100)),
+           "CAST(json_extract(extra, '$.fidelity.delta_ndcg_at_10') AS DOUBLE) AS ann_delta_ndcg",
+           "json_extract_string(environment, '$.cpu') AS cpu",
+           "n_queries", "n_docs", "run_key", "created_at"]
 
 
 def results_frame(db: Path, tasks: Sequence[str] = (), models: Sequence[str] = ()) -> pd.DataFrame:
@@ -36,9 +42,16 @@ def results_frame(db: Path, tasks: Sequence[str] = (), models: Sequence[str] = (
 def print_results(frame: pd.DataFrame) -> None:
     table = Table(title="results")
     shown = ["model", "family", "variant", "task", "main_metric", "main_score", "bytes_per_doc",
-             "encode_docs_per_s", "search_qps", "peak_rss_mb", "run_key"]
+             "index_bytes", "encode_docs_per_s", "query_encode_ms", "search_p50_ms",
+             "search_p95_ms", "search_qps", "ann_recall_at_10", "peak_rss_mb", "threads",
+             "run_key"]
+    short = {"main_metric": "metric", "main_score": "score", "bytes_per_doc": "B/doc",
+             "index_bytes": "index B", "encode_docs_per_s": "docs/s", "query_encode_ms": "q enc ms",
+             "search_p50_ms": "p50 ms", "search_p95_ms": "p95 ms", "search_qps": "q/s",
+             "ann_recall_at_10": "ANN R@10", "peak_rss_mb": "RSS MB", "threads": "thr",
+             "run_key": "key"}
     for col in shown:
-        table.add_column(col)
+        table.add_column(short.get(col, col))
     for _, row in frame.iterrows():
         cells = []
         for col in shown:
@@ -47,8 +60,13 @@ def print_results(frame: pd.DataFrame) -> None:
                 cells.append("–")
             elif col == "main_score":
                 cells.append(f"{v:.5f}")
+            elif col in ("search_p50_ms", "search_p95_ms", "query_encode_ms",
+                         "ann_recall_at_10"):
+                cells.append(f"{v:.3g}")
             elif isinstance(v, float):
                 cells.append(f"{v:,.1f}")
+            elif col == "index_bytes":
+                cells.append(f"{v:,}")
             elif col == "run_key":
                 cells.append(str(v)[:12])
             else:

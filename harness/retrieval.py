@@ -70,11 +70,17 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
         "search_p95_ms": cost.p95_ms,
         "search_qps": cost.qps,
         "threads": max(cost.threads.values(), default=None),
-        "search_threads": cost.threads,
+        "search_threads": cost.threads,  # batch search (queries/s)
+        "latency_threads": 1,  # single-query p50/p95 (see harness/latency.py)
         "latency_queries": n_q,
     }
     extra = {"index": describe(docs_res.embeddings, queries_res.embeddings),
              "backend": dict(getattr(backend, "stats", {}) or {})}
+    plan = getattr(encoder, "plan", None)
+    if plan is not None:
+        extra["compression"] = {"spec": spec.compression, "scheme": plan.scheme,
+                                "dim": plan.dim_out, "planned_bytes_per_doc": plan.bytes_per_doc(),
+                                **getattr(encoder, "fit_info", {})}
     if spec.backend != "exact":
         extra["fidelity"] = _fidelity(cost.top, queries_res.embeddings, docs_res.embeddings,
                                       spec.k + extra_k, data, task, evaluation.means)

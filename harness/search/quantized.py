@@ -9,6 +9,7 @@ re-scored with the float query against the top-N; PQ codes by asymmetric distanc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +20,11 @@ from harness.embeddings import DenseEmbeddings, Embeddings
 from harness.errors import EmbeddingError
 from harness.search.base import TopK, merge_topk
 from harness.search.exact import exact_search
+
+# faiss' OpenMP threads spin while waiting by default; on a machine shared with other jobs that
+# made PQ training 5x slower with 2 threads than with 1. Passive waiting removes that (set before
+# faiss, imported lazily below, loads its OpenMP runtime; a user's own setting wins).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 Scheme = Literal["fp16", "int8", "binary", "pq", "ivfpq"]
 IVF_ID_BYTES = 8  # faiss inverted lists store an int64 id beside every code
@@ -148,12 +154,22 @@ def _cos(v: np.ndarray, similarity: str) -> np.ndarray:
     return normalise(v) if similarity == "cosine" else np.ascontiguousarray(v, np.float32)
 
 
+_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)
+
+
 def _rescore(q: np.ndarray, docs: QuantizedEmbeddings, cand: np.ndarray, k: int) -> TopK:
-    """Float query x +-1 document bits over the Hamming candidates (memory stays at dim/8)."""
+    """Float query x +-1 document bits over the Hamming candidates, straight from the packed
+    codes (memory stays at dim/8 bytes per document): per query, a table of the query's sum
+    over each possible byte value turns every score into ``dim/8`` look-ups."""
+    n_bytes = docs.codes.shape[1]
     scores = np.empty(cand.shape, dtype=np.float32)
-    for i in range(cand.shape[0]):  # one query at a time: unpacked candidates stay small
-        signs = np.unpackbits(docs.codes[cand[i]], axis=1, count=docs.dim).astype(np.float32)
-        scores[i] = (signs * 2.0 - 1.0) @ q[i]
+    cols = np.arange(n_bytes)
+    for i in range(cand.shape[0]):
+        qi = np.zeros(n_bytes * 8, dtype=np.float32)
+        qi[:docs.dim] = q[i]
+        table = _BITS @ qi.reshape(n_bytes, 8).T  # (256, n_bytes): sum of q over set bits
+        positive = table[docs.codes[cand[i]], cols].sum(axis=1)
+        scores[i] = 2.0 * positive - qi.sum()  # +1 for set bits, -1 for the others
     best_s, best_i = merge_topk(scores, cand.astype(np.int64), k)
     return TopK(best_i.astype(np.int64), best_s.astype(np.float32))
 

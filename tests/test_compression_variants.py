@@ -1,0 +1,109 @@
+"""Compression variants on a real ~440-document SciFact subset, through the real runner.
+
+MiniLM's subset embeddings come from the shared embedding cache (encoded once for all tests).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adapters.base import Encoder
+from adapters.compressed import CompressedEncoder
+from adapters.registry import load_model
+from harness.cache import EmbeddingCache
+from harness.outcome import Context
+from harness.runner import Runner, RunResult
+from harness.spec import RunSpec
+from harness.store import Store
+
+MODEL = "all-MiniLM-L6-v2"
+VARIANTS = ("none", "fp16", "int8", "binary", "binary+rescore", "mrl:384", "mrl:128", "pca:64",
+            "pq:48x8", "pq:16x8", "ivfpq:24x8")
+
+
+@pytest.fixture(scope="module")
+def runs(scifact_subset: Path, shared_cache: Path,
+         tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[RunResult, Store]]:
+    db = tmp_path_factory.mktemp("compression") / "runs.duckdb"
+    store = Store(db)
+    runner = Runner(store, Context(EmbeddingCache(shared_cache), progress=False), scifact_subset,
+                    log=lambda _: None)
+    out = {c: runner.run(RunSpec(MODEL, "SciFact", compression=c)) for c in VARIANTS}
+    yield out, store
+    store.close()
+
+
+def _row(runs, variant: str) -> RunResult:  # noqa: ANN001
+    return runs[0][variant]
+
+
+def test_each_variant_is_its_own_run(runs) -> None:  # noqa: ANN001
+    keys = {r.key for r in runs[0].values()}
+    assert len(keys) == len(VARIANTS)
+    assert runs[1].count("runs") == len(VARIANTS)
+
+
+def test_fp16_matches_fp32_within_1e_3(runs) -> None:  # noqa: ANN001
+    fp32, fp16 = _row(runs, "none").main_score, _row(runs, "fp16").main_score
+    assert fp32 is not None and fp16 is not None
+    assert abs(fp16 - fp32) <= 1e-3
+    assert _row(runs, "fp16").row["bytes_per_doc"] == 2 * 384
+
+
+def test_int8_is_calibrated_and_close(runs) -> None:  # noqa: ANN001
+    assert _row(runs, "int8").row["bytes_per_doc"] == 384
+    assert abs(_row(runs, "int8").main_score - _row(runs, "none").main_score) < 0.01
+
+
+def test_binary_bytes_per_doc_is_dim_over_8(runs) -> None:  # noqa: ANN001
+    for variant in ("binary", "binary+rescore"):
+        assert _row(runs, variant).row["bytes_per_doc"] == 384 / 8
+    # sign bits lose information; re-scoring with the float query recovers part of it
+    assert _row(runs, "binary").main_score < _row(runs, "none").main_score
+
+
+def test_mrl_full_dimension_equals_plain_run_exactly(runs) -> None:  # noqa: ANN001
+    plain, mrl = _row(runs, "none"), _row(runs, "mrl:384")
+    assert plain.key != mrl.key
+    assert mrl.scores == plain.scores
+    rank = "SELECT query_id, rank, doc_id, score FROM rankings WHERE run_key = ? ORDER BY 1, 2"
+    con = runs[1].con
+    assert con.execute(rank, [mrl.key]).fetchall() == con.execute(rank, [plain.key]).fetchall()
+
+
+def test_truncation_and_pca_shrink_bytes(runs) -> None:  # noqa: ANN001
+    assert _row(runs, "mrl:128").row["bytes_per_doc"] == 128 * 4
+    assert _row(runs, "pca:64").row["bytes_per_doc"] == 64 * 4
+    extra = _row(runs, "mrl:128").row["extra"]
+    assert extra["index"]["dim"] == 128
+
+
+@pytest.mark.parametrize(("variant", "m", "nbits"), [("pq:48x8", 48, 8), ("pq:16x8", 16, 8)])
+def test_pq_bytes_per_doc_is_m_nbits_over_8(runs, variant: str, m: int,  # noqa: ANN001
+                                            nbits: int) -> None:
+    row = _row(runs, variant).row
+    assert row["bytes_per_doc"] == m * nbits / 8
+    assert row["index_bytes"] == row["n_docs"] * m * nbits / 8
+    assert row["extra"]["compression"]["training_points"] == row["n_docs"]
+
+
+def test_ivfpq_counts_codes_and_ids(runs) -> None:  # noqa: ANN001
+    assert _row(runs, "ivfpq:24x8").row["bytes_per_doc"] == 24 + 8
+
+
+def test_wrapper_is_an_encoder_that_fits_on_documents(scifact_subset: Path) -> None:
+    base = load_model(MODEL)
+    wrapped = CompressedEncoder(base, "int8")
+    assert isinstance(wrapped, Encoder)
+    assert dict(wrapped.meta.options)["compression"] == "int8"
+    docs = [json.loads(line)["text"] for line in
+            (scifact_subset / "beir" / "scifact" / "corpus.jsonl").read_text().splitlines()[:8]]
+    codes = wrapped.encode(docs, "document")
+    assert codes.codes.dtype == np.int8 and codes.codes.shape == (8, 384)
+    # dequantised vectors are within one quantisation step of the originals
+    original = base.encode(docs, "document").vectors
+    assert np.max(np.abs(codes.decode() - original) / wrapped._scale) <= 0.5 + 1e-4
