@@ -51,7 +51,7 @@ def test_fast_maxsim_equals_naive_loop(tokens) -> None:  # noqa: ANN001
     assert isinstance(docs, MultiVectorEmbeddings) and docs.dim == 384
     naive = _naive_maxsim(queries, docs)
     # A tiny block budget forces many query and document blocks.
-    top = maxsim_search(queries, docs, N_DOCS, max_cells=3000)
+    top = maxsim_search(queries, docs, N_DOCS, max_cells=20000)
     np.testing.assert_allclose(top.scores, -np.sort(-naive, axis=1), rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(np.take_along_axis(naive, top.indices, 1), top.scores,
                                rtol=1e-5, atol=1e-4)
