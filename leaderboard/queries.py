@@ -82,8 +82,12 @@ def _df(version: Version, sql: str, params: list[Any] | None = None) -> pd.DataF
 # A task's "current" data version is the one most runs used (newest on a tie); other versions
 # (e.g. a subset) are hidden and counted. Per model/variant/task the newest run wins.
 _CURRENT = """
-WITH r AS (
-    SELECT *, coalesce(json_extract_string(spec, '$.task.data_sha256'), '') AS data_sha
+WITH r AS (  -- 'family' becomes 'compressed' for a compressed variant (its base is kept)
+    SELECT * REPLACE (CASE WHEN coalesce(json_extract_string(spec, '$.variant.compression'),
+                                         'none') IN ('none', 'fp32') THEN family
+                           ELSE 'compressed' END AS family),
+           family AS base_family,
+           coalesce(json_extract_string(spec, '$.task.data_sha256'), '') AS data_sha
     FROM runs),
 versions AS (
     SELECT task, split, data_sha, count(*) AS n, max(created_at) AS newest
@@ -95,9 +99,10 @@ current AS (
                                ORDER BY created_at DESC, run_key) = 1)
 """
 
-RUN_FIELDS = ("run_key, model, variant, family, task, task_type, split, main_metric, main_score, "
-              "n_queries, n_docs, bytes_per_doc, index_bytes, encode_docs_per_s, query_encode_ms, "
-              "search_p50_ms, search_p95_ms, search_qps, peak_rss_mb, created_at, data_sha")
+RUN_FIELDS = ("run_key, model, variant, family, base_family, task, task_type, split, "
+              "main_metric, main_score, n_queries, n_docs, bytes_per_doc, index_bytes, "
+              "encode_docs_per_s, query_encode_ms, search_p50_ms, search_p95_ms, search_qps, "
+              "peak_rss_mb, created_at, data_sha")
 
 CURRENT_RUNS_SQL = _CURRENT + f"SELECT {RUN_FIELDS} FROM current ORDER BY task, main_score DESC"
 HIDDEN_RUNS_SQL = _CURRENT + "SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM current)"
@@ -296,8 +301,9 @@ def leaderboard(version: Version, tasks: tuple[str, ...], families: tuple[str, .
     for task in tasks:
         if task not in table:
             table[task] = np.nan
-    return table.drop(columns="mean_all")[["model", "variant", "family", "mean", "ci_low",
-                                           "ci_high", "covered", *tasks]]
+    table = table.rename(columns={"mean_all": "mean_covered"})  # orders incomplete entries
+    return table[["model", "variant", "family", "mean", "ci_low", "ci_high", "covered",
+                  "mean_covered", *tasks]]
 
 
 def _mean_intervals(version: Version, cells: pd.DataFrame, table: pd.DataFrame,

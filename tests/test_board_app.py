@@ -65,19 +65,29 @@ def _table(at: AppTest, *columns: str):  # noqa: ANN202 - a DataFrame
 
 
 def test_leaderboard_means_coverage_and_ci(app: AppTest, board_db: Path) -> None:  # noqa: F811
-    table = app.dataframe[0].value.set_index("model")
-    scores = {(m, t): s for m, t, s in _sql(board_db, "SELECT model, task, main_score FROM runs")}
-    wl = table.loc["wordllama-l2-256"]
+    table = app.dataframe[0].value.set_index(["model", "tag"])
+    scores = {(m, v, t): s for m, v, t, s in
+              _sql(board_db, "SELECT model, variant, task, main_score FROM runs")}
+    assert len(table) == 5
+    # Family tags: the compression spec (runs.variant) is shown with a 'compressed' family.
+    assert set(table.index) == {
+        ("wordllama-l2-256", "dense"), ("all-MiniLM-L6-v2", "dense"), ("bm25", "sparse"),
+        ("all-MiniLM-L6-v2", "compressed · int8"), ("all-MiniLM-L6-v2", "compressed · binary")}
+    wl = table.loc[("wordllama-l2-256", "dense")]
     assert wl["coverage"] == "2/2"
-    expected_mean = (scores[("wordllama-l2-256", "SciFact")]
-                     + scores[("wordllama-l2-256", "NFCorpus")]) / 2
+    expected_mean = (scores[("wordllama-l2-256", "", "SciFact")]
+                     + scores[("wordllama-l2-256", "", "NFCorpus")]) / 2
     assert wl["mean"] == pytest.approx(expected_mean, abs=1e-12)
-    # all-MiniLM-L6-v2 has no NFCorpus run: no mean (not a mean over the task it has).
-    mini = table.loc["all-MiniLM-L6-v2"]
-    assert mini["coverage"] == "1/2" and np.isnan(mini["mean"])
-    assert np.isnan(mini["ci_low"]) and np.isnan(mini["NFCorpus"])
-    assert mini["SciFact"] == pytest.approx(scores[("all-MiniLM-L6-v2", "SciFact")])
-    assert list(table.index) == ["wordllama-l2-256", "all-MiniLM-L6-v2"]  # no mean sorts last
+    # The others have no NFCorpus run: no mean (not a mean over the one task they have).
+    for key in table.index.drop(("wordllama-l2-256", "dense")):
+        row = table.loc[key]
+        assert row["coverage"] == "1/2" and np.isnan(row["mean"]) and np.isnan(row["ci_low"])
+        assert np.isnan(row["NFCorpus"])
+    mini = table.loc[("all-MiniLM-L6-v2", "dense")]
+    assert mini["SciFact"] == pytest.approx(scores[("all-MiniLM-L6-v2", "", "SciFact")])
+    binary = table.loc[("all-MiniLM-L6-v2", "compressed · binary")]
+    assert binary["SciFact"] == pytest.approx(scores[("all-MiniLM-L6-v2", "binary", "SciFact")])
+    assert table.index[0] == ("wordllama-l2-256", "dense")  # entries without a mean sort last
     # The CI agrees with an independent bootstrap of the same per-query scores (other seed).
     rng = np.random.default_rng(7)
     boot = np.zeros(4000)
@@ -97,12 +107,17 @@ def test_filter_changes_table(app: AppTest, board_db: Path) -> None:  # noqa: F8
     app.multiselect(key="lb_tasks").set_value(["SciFact"]).run()
     assert not app.exception
     table = app.dataframe[0].value
-    assert list(table["model"]) == ["all-MiniLM-L6-v2", "wordllama-l2-256"]  # re-ranked
-    assert list(table["coverage"]) == ["1/1", "1/1"]
+    truth = sorted(_sql(board_db, "SELECT main_score, model, variant FROM runs "
+                        "WHERE task = 'SciFact'"), reverse=True)
+    assert list(table["mean"]) == pytest.approx([s for s, _, _ in truth])  # re-ranked
+    assert set(table["coverage"]) == {"1/1"}
     assert "NFCorpus" not in table.columns
-    assert table["mean"].notna().all()
+    assert (table["ci_low"] < table["mean"]).all() and (table["mean"] < table["ci_high"]).all()
+    app.multiselect(key="lb_families").set_value(["sparse"]).run()
+    assert list(app.dataframe[0].value["model"]) == ["bm25"]
+    app.multiselect(key="lb_families").set_value(["compressed", "dense", "sparse"]).run()
     app.selectbox(key="lb_sort").select("model").run()
-    assert list(app.dataframe[0].value["model"]) == ["all-MiniLM-L6-v2", "wordllama-l2-256"]
+    assert list(app.dataframe[0].value["model"]) == sorted(m for _, m, _ in truth)
     app.text_input(key="lb_search").input("wordllama").run()
     assert list(app.dataframe[0].value["model"]) == ["wordllama-l2-256"]
 
@@ -115,7 +130,7 @@ def test_hostile_filter_is_only_data(app: AppTest, board_db: Path, hostile: str)
     assert not app.exception
     assert [i.value for i in app.info] == ["No model matches these filters."]
     app.text_input(key="lb_search").input("").run()
-    assert len(app.dataframe[0].value) == 2  # the tables are all still there
+    assert len(app.dataframe[0].value) == 5  # the tables are all still there
     assert _sha(board_db) == before
 
 
@@ -137,15 +152,28 @@ def test_tradeoff_frontier_and_costs(app: AppTest, board_db: Path) -> None:  # n
     assert at.multiselect(key="to_tasks").value == ["SciFact"]  # the task with most runs
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = [t.get("name") for t in chart["data"]]
-    assert names == ["dense", "Pareto frontier"]
+    assert names == ["compressed", "dense", "sparse", "Pareto frontier"]  # coloured by family
     cfg = json.loads(at.get("plotly_chart")[0].proto.config)
     assert cfg["toImageButtonOptions"]["format"] == "png"  # PNG download from the toolbar
-    front = _table(at, "entry", "tag", "quality")
-    # On SciFact MiniLM is better and bigger, wordllama smaller: both are on the frontier.
-    assert sorted(front["entry"]) == ["all-MiniLM-L6-v2", "wordllama-l2-256"]
-    truth = dict(_sql(board_db, "SELECT model, bytes_per_doc FROM runs WHERE task = 'SciFact'"))
-    assert dict(zip(front["entry"], front["bytes_per_doc"], strict=True)) == truth
-    for cost in ("encode throughput", "peak RSS", "query search p50 latency"):
+    runs = _sql(board_db, "SELECT model, variant, bytes_per_doc, encode_docs_per_s, main_score "
+                "FROM runs WHERE task = 'SciFact'")
+
+    def front(col: int, lower: bool) -> set[str]:  # brute force: nobody at least as good on both
+        out = set()
+        for r in runs:
+            better = [o for o in runs if o is not r
+                      and (o[col] <= r[col] if lower else o[col] >= r[col]) and o[4] >= r[4]
+                      and (o[col] != r[col] or o[4] != r[4])]
+            if not better:
+                out.add(r[0] + (f" [{r[1]}]" if r[1] else ""))
+        return out
+
+    shown = _table(at, "entry", "tag", "quality")
+    assert set(shown["entry"]) == front(2, lower=True)
+    assert len(shown) >= 2  # binary is smallest, bm25 best on this subset
+    at.selectbox(key="to_cost").select("encode throughput").run()
+    assert set(_table(at, "entry", "tag", "quality")["entry"]) == front(3, lower=False)
+    for cost in ("peak RSS", "query search p50 latency"):
         at.selectbox(key="to_cost").select(cost).run()
         assert not at.exception
     at.multiselect(key="to_tasks").set_value(["NFCorpus", "SciFact"]).run()
@@ -156,8 +184,11 @@ def test_tradeoff_frontier_and_costs(app: AppTest, board_db: Path) -> None:  # n
 
 
 def test_compare_statistics_and_drilldown(app: AppTest, board_db: Path) -> None:  # noqa: F811
-    at = _open(app, "compare", task="SciFact")
-    key_a, key_b = at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value
+    key_a, key_b = (k for (k,) in _sql(board_db, "SELECT run_key FROM runs WHERE task = "
+                                       "'SciFact' AND variant = '' AND model <> 'bm25' "
+                                       "ORDER BY model"))
+    at = _open(app, "compare", task="SciFact", a=key_a, b=key_b)
+    assert (at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value) == (key_a, key_b)
     rows = _sql(board_db, "SELECT a.value, b.value FROM query_scores a JOIN query_scores b "
                 "USING (query_id, metric) WHERE a.run_key = ? AND b.run_key = ? "
                 "AND metric = 'ndcg_at_10' ORDER BY query_id", [key_a, key_b])
@@ -183,7 +214,8 @@ def test_compare_statistics_and_drilldown(app: AppTest, board_db: Path) -> None:
 
 def test_drilldown_marks_relevant_documents(app: AppTest, board_db: Path) -> None:  # noqa: F811
     key, qid = _sql(board_db, "SELECT r.run_key, min(q.query_id) FROM runs r JOIN query_scores "
-                    "q USING (run_key) WHERE r.model = 'all-MiniLM-L6-v2' GROUP BY 1")[0]
+                    "q USING (run_key) WHERE r.model = 'all-MiniLM-L6-v2' AND variant = '' "
+                    "GROUP BY 1")[0]
     at = _open(app, "drilldown", task="SciFact", q=qid, runs=key)
     top = _table(at, "rank", "doc_id", "relevant")
     expected = _sql(board_db, "SELECT r.doc_id, coalesce(j.relevance, -1) FROM rankings r "
@@ -202,7 +234,7 @@ def test_drilldown_marks_relevant_documents(app: AppTest, board_db: Path) -> Non
 
 def test_run_page_shows_everything(app: AppTest, board_db: Path) -> None:  # noqa: F811
     key, spec = _sql(board_db, "SELECT run_key, spec FROM runs WHERE model = "
-                     "'all-MiniLM-L6-v2'")[0]
+                     "'all-MiniLM-L6-v2' AND variant = 'int8'")[0]
     at = _open(app, "run", run=key)
     assert [t.label for t in at.tabs] == ["Scores", "Cost", "Timings", "Config", "Environment",
                                           "Extra"]

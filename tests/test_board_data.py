@@ -1,8 +1,9 @@
 """A DuckDB store filled by real `harness run`s, shared by the board tests.
 
 Two real tasks on small real subsets: SciFact (the shared ``scifact_subset`` fixture) and an
-NFCorpus subset made here. all-MiniLM-L6-v2 runs on SciFact only and wordllama-l2-256 on both, so
-the leaderboard has a model that covers every task and one that misses a task (no mean for it).
+NFCorpus subset made here. wordllama-l2-256 runs on both; all-MiniLM-L6-v2 (plain, and int8 and
+binary compressed through `harness sweep`, from the same cached encode) and BM25 (sparse) on
+SciFact only, so the leaderboard has a model covering every task and models missing one (no mean).
 Embeddings go through the shared cache, so a second session re-encodes nothing.
 """
 
@@ -19,7 +20,8 @@ from click.testing import CliRunner
 from harness.cli import main
 
 BOARD_RUNS = [("all-MiniLM-L6-v2", "SciFact"), ("wordllama-l2-256", "SciFact"),
-              ("wordllama-l2-256", "NFCorpus")]
+              ("wordllama-l2-256", "NFCorpus"), ("bm25", "SciFact")]
+COMPRESSED = ("all-MiniLM-L6-v2", "SciFact", "int8,binary")
 
 
 def make_nfcorpus_subset(data_root: Path, dest: Path, n_queries: int = 25,
@@ -61,6 +63,11 @@ def build_board_db(db: Path, data_root: Path, scifact_subset: Path, cache: Path)
                                       "--data-root", str(root), "--cache-dir", str(cache),
                                       "--no-progress"])
         assert result.exit_code == 0, result.output
+    model, task, variants = COMPRESSED
+    result = runner.invoke(main, ["sweep", "-m", model, "-t", task, "--compress", variants,
+                                  "--db", str(db), "--data-root", str(root), "--cache-dir",
+                                  str(cache), "--no-progress"])
+    assert result.exit_code == 0, result.output
     done.touch()
     return db
 
@@ -77,11 +84,14 @@ def test_board_db_holds_real_runs(board_db: Path) -> None:
     con = duckdb.connect(str(board_db), read_only=True)
     try:
         runs = con.execute("SELECT model, task, n_queries, main_score FROM runs "
-                           "ORDER BY model, task").fetchall()
+                           "WHERE variant = '' ORDER BY model, task").fetchall()
+        variants = con.execute("SELECT variant, family FROM runs WHERE variant <> '' "
+                               "ORDER BY variant").fetchall()
         per_query = con.execute("SELECT count(*) FROM query_scores").fetchone()[0]
     finally:
         con.close()
     assert [(m, t) for m, t, _, _ in runs] == sorted(BOARD_RUNS)
+    assert variants == [("binary", "dense"), ("int8", "dense")]
     assert all(n >= 25 for _, _, n, _ in runs)
     # Real retrieval on real judgements: better than nothing, worse than perfect.
     assert all(0.05 < s < 0.95 for *_, s in runs)

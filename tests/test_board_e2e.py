@@ -85,7 +85,7 @@ def test_board_in_chromium(board_url: str, board_db: Path) -> None:  # noqa: F81
             page.goto(board_url, wait_until="domcontentloaded")  # the default page
             grid = page.locator("[data-testid='stDataFrame']").first
             expect(grid).to_be_visible(timeout=60_000)
-            expect(page.get_by_text("1 model(s) miss a selected task", exact=False)) \
+            expect(page.get_by_text("4 model(s) miss a selected task", exact=False)) \
                 .to_be_visible(timeout=30_000)
             page.wait_for_function(  # the grid fills its cells after it is first drawn
                 "() => document.querySelector(\"[data-testid='stDataFrame']\")"
@@ -97,7 +97,7 @@ def test_board_in_chromium(board_url: str, board_db: Path) -> None:  # noqa: F81
             # Change a filter: drop NFCorpus from the task selection.
             tasks = page.locator("[data-testid='stMultiSelect']").filter(has_text="Tasks")
             tasks.locator("button[aria-label='Remove NFCorpus']").first.click()
-            expect(page.get_by_text("1 model(s) miss a selected task", exact=False)) \
+            expect(page.get_by_text("4 model(s) miss a selected task", exact=False)) \
                 .to_have_count(0, timeout=30_000)
             page.wait_for_function(
                 "() => !document.querySelector(\"[data-testid='stDataFrame']\")"

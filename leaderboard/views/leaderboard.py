@@ -36,8 +36,8 @@ if table.empty:
 sort_options = ["mean", *tasks, "model"]
 sort_by = st.selectbox("Sort by", sort_options, key="lb_sort")
 # Entries with no mean (a missing task) always sort after the complete ones.
-table = table.sort_values(sort_by, ascending=sort_by == "model", na_position="last",
-                          kind="stable")
+by = [sort_by, "mean_covered"] if sort_by == "mean" else [sort_by]
+table = table.sort_values(by, ascending=sort_by == "model", na_position="last", kind="stable")
 table.insert(0, "rank", np.arange(1, len(table) + 1))
 table["tag"] = [ui.family_tag(f, v) for f, v in zip(table["family"], table["variant"],
                                                       strict=True)]

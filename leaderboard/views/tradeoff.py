@@ -77,7 +77,7 @@ for family, group in data.groupby("family", sort=True):
 front = data[data["on_frontier"]].sort_values(column)
 fig.add_trace(go.Scatter(
     x=front[column], y=front["quality"], mode="lines+text", name="Pareto frontier",
-    text=front["entry"], textposition="top center", textfont={"size": 11},
+    text=front["entry"], textposition="top right", textfont={"size": 11},
     line={"dash": "dash", "color": "grey", "shape": "hv" if lower_better else "vh"},
     hoverinfo="skip"))
 fig.update_layout(
