@@ -10,6 +10,8 @@ is bounded (about ``max_cells`` floats) whatever the corpus.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from harness.embeddings import MultiVectorEmbeddings
@@ -91,3 +93,61 @@ def maxsim_rerank(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings,
     scores, indices = merge_topk(scores, indices, n_c)
     indices[~np.isfinite(scores)] = -1
     return TopK(indices, np.where(np.isfinite(scores), scores, 0).astype(np.float32))
+
+
+def as_float32(e: MultiVectorEmbeddings) -> MultiVectorEmbeddings:
+    """fp32 tokens once (stored fp16 tokens would otherwise be converted on every search)."""
+    if e.tokens.dtype == np.float32:
+        return e
+    return MultiVectorEmbeddings(e.tokens.astype(np.float32), e.offsets)
+
+
+def fingerprint(*items: MultiVectorEmbeddings) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for e in items:
+        digest.update(np.ascontiguousarray(e.offsets).tobytes())
+        digest.update(np.ascontiguousarray(e.tokens).tobytes())
+    return digest.hexdigest()
+
+
+# Exact MaxSim over a whole corpus is the expensive reference that the exact run, MUVERA's
+# candidate recall and the runner's fidelity check all need: computed once per process and
+# (query set, corpus), at the largest depth asked; a smaller depth is its prefix.
+_EXACT: dict[str, TopK] = {}
+
+
+def exact_top(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings, k: int, *,
+              key: str | None = None) -> TopK:
+    key = key or fingerprint(queries, docs)
+    k = min(k, len(docs))
+    held = _EXACT.get(key)
+    if held is None or held.indices.shape[1] < k:
+        _EXACT.clear()
+        _EXACT[key] = held = maxsim_search(queries, docs, k)
+    return TopK(held.indices[:, :k], held.scores[:, :k])
+
+
+class MaxSimSearcher:
+    """A built exact MaxSim index: fp32 document tokens, query slices searched against them."""
+
+    def __init__(self, queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings) -> None:
+        _check(queries, docs)
+        self.queries, self.docs = queries, as_float32(docs)
+        self.n_queries = len(queries)
+        self.index_bytes = docs.nbytes  # what is stored (fp16 by default), not the fp32 copy
+        self._key = fingerprint(queries, docs)
+
+    def search(self, rows: slice, k: int) -> TopK:
+        if rows == slice(None) or rows.indices(self.n_queries) == (0, self.n_queries, 1):
+            return exact_top(self.queries, self.docs, k, key=self._key)
+        start, stop, _ = rows.indices(self.n_queries)
+        offsets = self.queries.offsets[start:stop + 1]
+        part = MultiVectorEmbeddings(self.queries.tokens[offsets[0]:offsets[-1]],
+                                     offsets - offsets[0])
+        return maxsim_search(part, self.docs, k)
+
+
+def build_searcher(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings
+                   ) -> MaxSimSearcher:
+    """Used by the runner's cost measurement to build the index once (harness/latency.py)."""
+    return MaxSimSearcher(queries, docs)

@@ -14,7 +14,6 @@ of the FDE candidates against exact MaxSim's top 100.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from harness.embeddings import DenseEmbeddings, Embeddings, MultiVectorEmbedding
 from harness.errors import EmbeddingError, HarnessError
 from harness.search.base import TopK
 from harness.search.exact import exact_search
-from harness.search.maxsim import item_blocks, maxsim_rerank, maxsim_search
+from harness.search.maxsim import as_float32, exact_top, fingerprint, item_blocks, maxsim_rerank
 
 RECALL_DEPTH = 100
 
@@ -104,26 +103,6 @@ def _fill_empty(sums: np.ndarray, empty: np.ndarray, n_part: int, bits: np.ndarr
         sums[cells] = projected[start + hamming.argmin(axis=1)]
 
 
-_EXACT_MEMO: dict[str, TopK] = {}
-
-
-def _fingerprint(*items: MultiVectorEmbeddings) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    for e in items:
-        digest.update(np.ascontiguousarray(e.offsets).tobytes())
-        digest.update(np.ascontiguousarray(e.tokens).tobytes())
-    return digest.hexdigest()
-
-
-def exact_top(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings, k: int) -> TopK:
-    """Exact MaxSim top-k, remembered per process (two MUVERA variants share one pass)."""
-    key = f"{_fingerprint(queries, docs)}-{k}"
-    if key not in _EXACT_MEMO:
-        _EXACT_MEMO.clear()
-        _EXACT_MEMO[key] = maxsim_search(queries, docs, k)
-    return _EXACT_MEMO[key]
-
-
 def candidate_recall(candidates: np.ndarray, truth: np.ndarray) -> float:
     """Mean over queries of |candidates ∩ truth| / |truth| (rows of document indices, -1 = none)."""
     hits = [len(set(c[c >= 0].tolist()) & set(t[t >= 0].tolist())) / max((t >= 0).sum(), 1)
@@ -152,31 +131,19 @@ class MuveraBackend:
             raise HarnessError(f"backend '{name}': out-of-range parameters")
         self.stats: dict[str, object] = {}
 
-    def search(self, queries: Embeddings, docs: Embeddings, k: int) -> TopK:
+    def build(self, queries: Embeddings, docs: Embeddings) -> MuveraSearcher:
+        """Document FDEs once; the candidate-recall statistics over all queries."""
         if not (isinstance(docs, MultiVectorEmbeddings) and
                 isinstance(queries, MultiVectorEmbeddings)):
             raise EmbeddingError(f"muvera needs multi-vector embeddings, got {docs.kind}")
         if queries.dim != docs.dim:
             raise EmbeddingError(f"query token dimension {queries.dim} != document {docs.dim}")
+        searcher = MuveraSearcher(self, queries, docs)
         began = time.perf_counter()
-        doc_fde = fde(docs, self.config, "document")
-        query_fde = fde(queries, self.config, "query")
-        fde_s = time.perf_counter() - began
-        depth = max(self.rerank, k if self.rerank == 0 else 0, RECALL_DEPTH)
-        began = time.perf_counter()
-        candidates = exact_search(DenseEmbeddings(query_fde, "dot"),
-                                  DenseEmbeddings(doc_fde, "dot"), depth)
+        candidates = searcher.candidates(slice(None), max(self.rerank, RECALL_DEPTH))
         search_s = time.perf_counter() - began
-        if self.rerank:
-            began = time.perf_counter()
-            top = maxsim_rerank(queries, docs, candidates.indices[:, :self.rerank])
-            rerank_s = time.perf_counter() - began
-            result = TopK(top.indices[:, :k], top.scores[:, :k])
-        else:
-            rerank_s = 0.0
-            result = TopK(candidates.indices[:, :k], candidates.scores[:, :k])
-        truth = exact_top(queries, docs, RECALL_DEPTH).indices
-        n_cand = self.rerank or min(k, len(docs))
+        truth = exact_top(queries, docs, RECALL_DEPTH, key=fingerprint(queries, docs)).indices
+        n_cand = self.rerank or RECALL_DEPTH
         self.stats = {
             "fde_dim": self.config.dim, "fde_bytes_per_doc": self.config.dim * 4,
             "reps": self.config.reps, "ksim": self.config.ksim, "dproj": self.config.dproj,
@@ -185,6 +152,43 @@ class MuveraBackend:
                 candidate_recall(candidates.indices[:, :n_cand], truth),
             f"fde_recall_at_{RECALL_DEPTH}_vs_exact_maxsim_at_{RECALL_DEPTH}":
                 candidate_recall(candidates.indices[:, :RECALL_DEPTH], truth),
-            "fde_encode_s": fde_s, "fde_search_s": search_s, "rerank_s": rerank_s,
+            "exact_top10_in_candidates":
+                candidate_recall(candidates.indices[:, :n_cand], truth[:, :10]),
+            "fde_encode_docs_s": searcher.build_s, "fde_search_all_queries_s": search_s,
         }
-        return result
+        return searcher
+
+    def search(self, queries: Embeddings, docs: Embeddings, k: int) -> TopK:
+        return self.build(queries, docs).search(slice(None), k)
+
+
+class MuveraSearcher:
+    """Built MUVERA index: document FDEs (float32) and the fp32 token matrices for reranking."""
+
+    def __init__(self, backend: MuveraBackend, queries: MultiVectorEmbeddings,
+                 docs: MultiVectorEmbeddings) -> None:
+        began = time.perf_counter()
+        self.config, self.rerank = backend.config, backend.rerank
+        self.queries, self.docs = queries, as_float32(docs)
+        self.doc_fde = DenseEmbeddings(fde(docs, self.config, "document"), "dot")
+        self.n_queries = len(queries)
+        # What a deployment stores: the FDEs plus the token matrices the rerank reads.
+        self.index_bytes = self.doc_fde.nbytes + (docs.nbytes if self.rerank else 0)
+        self.build_s = time.perf_counter() - began
+
+    def _rows(self, rows: slice) -> MultiVectorEmbeddings:
+        start, stop, _ = rows.indices(self.n_queries)
+        offsets = self.queries.offsets[start:stop + 1]
+        return MultiVectorEmbeddings(self.queries.tokens[offsets[0]:offsets[-1]],
+                                     offsets - offsets[0])
+
+    def candidates(self, rows: slice, depth: int) -> TopK:
+        query_fde = DenseEmbeddings(fde(self._rows(rows), self.config, "query"), "dot")
+        return exact_search(query_fde, self.doc_fde, depth)
+
+    def search(self, rows: slice, k: int) -> TopK:
+        if not self.rerank:
+            return self.candidates(rows, k)
+        cand = self.candidates(rows, self.rerank)
+        top = maxsim_rerank(self._rows(rows), self.docs, cand.indices)
+        return TopK(top.indices[:, :k], top.scores[:, :k])
