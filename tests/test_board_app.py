@@ -241,10 +241,33 @@ def test_run_page_shows_everything(app: AppTest, board_db: Path) -> None:  # noq
     shown = [json.loads(j.proto.body) for j in at.json]
     assert json.loads(spec) in shown  # the full config, exactly as stored
     assert any("python" in json.dumps(j).lower() for j in shown)  # the environment
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["published"] == "unknown"  # no published MiniLM score on a SciFact subset
     scores = _table(at, "metric", "value")
     assert set(scores["metric"]) >= {"ndcg_at_10", "recall_at_100"}
+    # The plain model's published score is shown beside a compressed variant too.
+    published = _sql(board_db, "SELECT value FROM published WHERE model = 'all-MiniLM-L6-v2' "
+                     "AND task = 'SciFact' AND metric IN ('main_score', 'ndcg_at_10') "
+                     "ORDER BY metric = 'main_score' DESC")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["published"] == (f"{published[0][0]:.5f}" if published else "unknown")
+    # No published WordLlama score exists: said so, not left blank.
+    key = _sql(board_db, "SELECT run_key FROM runs WHERE model = 'wordllama-l2-256'")[0][0]
+    at = _open(app, "run", run=key)
+    assert {m.label: m.value for m in at.metric}["published"] == "unknown"
+
+
+def test_run_page_published_delta(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    key, ours = _sql(board_db, "SELECT run_key, main_score FROM runs WHERE model = 'bm25'")[0]
+    published = _sql(board_db, "SELECT value FROM published WHERE model = 'bm25' AND task = "
+                     "'SciFact' AND metric = 'main_score'")[0][0]
+    at = _open(app, "run", run=key)
+    metric = next(m for m in at.metric if m.label == "published")
+    assert metric.value == f"{published:.5f}"
+    assert metric.delta == f"{ours - published:+.5f} (ours − published)"
+    table = _table(at, "metric", "ours", "published", "delta")
+    row = table[table["metric"] == "main_score"].iloc[0]
+    assert row["delta"] == pytest.approx(ours - published)
+    # A subset run: the page says the delta is a reproduction check only on the full test set.
+    assert any("only when that is the full published test set" in c.value for c in at.caption)
 
 
 def test_board_never_writes(app: AppTest, board_db: Path) -> None:  # noqa: F811

@@ -25,9 +25,12 @@ labels = {row.run_key: ui.run_label(row._asdict()) for row in every.itertuples()
 asked = ui.param("run")
 if asked is not None and asked not in labels:
     st.error(f"Unknown run key {asked!r}; pick a run below.")
-key = st.selectbox("Run", keys, index=ui.index_of(keys, asked), format_func=labels.get,
-                   key="run_key")
-st.query_params["run"] = key  # the URL names the run shown, so it can be shared
+if asked in labels and asked != st.session_state.get("_run_url"):
+    st.session_state["run_key"] = asked  # a new URL wins over the selector's last value
+elif st.session_state.get("run_key") not in labels:
+    st.session_state["run_key"] = keys[0]
+key = st.selectbox("Run", keys, format_func=labels.get, key="run_key")
+st.query_params["run"] = st.session_state["_run_url"] = key  # the URL names the run shown
 row = q.run(ver, key)
 if row is None:
     st.error("This run has gone from the database.")
