@@ -39,5 +39,8 @@ check: setup
 lint: setup
 	$(BIN)/ruff check harness adapters leaderboard tests
 
+board: setup
+	$(BIN)/harness board
+
 clean:
 	rm -rf $(VENV) results/cache results/*.duckdb
