@@ -114,6 +114,8 @@ def test_candidate_recall_and_bad_specs() -> None:
     truth = np.array([[1, 2, 3, 4], [5, 6, -1, -1]])
     cands = np.array([[4, 9, 1], [6, 7, 8]])
     assert candidate_recall(cands, truth) == pytest.approx((2 / 4 + 1 / 2) / 2)
-    for bad in ("muvera:reps=x", "muvera:depth=3", "muvera:ksim=40"):
+    assert MuveraBackend("muvera:rerank=7:reps=3").config.reps == 3
+    assert MuveraBackend("muvera:rerank=7,ksim=4").config.ksim == 4
+    for bad in ("muvera:reps=x", "muvera:depth=3", "muvera:ksim=40", "muvera:rerank"):
         with pytest.raises(HarnessError):
             MuveraBackend(bad)

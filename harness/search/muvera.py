@@ -7,8 +7,8 @@ document partition takes the token whose SimHash bits are nearest in Hamming dis
 paper's ``fill_empty_partitions``). <FDE(q), FDE(d)> approximates MaxSim(q, d), so a dense inner
 product search returns candidates that exact MaxSim then reranks.
 
-Backend spec: ``muvera[:reps=20,ksim=5,dproj=16,rerank=100,seed=0]``; ``rerank=0`` ranks by the
-FDE inner product alone. ``stats`` records the candidates per query, the FDE size and the recall
+Backend spec: ``muvera[:rerank=100][:reps=20][:ksim=5][:dproj=16][:seed=0]`` (``:`` separators, as
+the other backends; ``,`` is accepted too); ``rerank=0`` ranks by the FDE inner product alone. ``stats`` records the candidates per query, the FDE size and the recall
 of the FDE candidates against exact MaxSim's top 100.
 """
 
@@ -117,7 +117,8 @@ class MuveraBackend:
         self.name = name
         _, _, rest = name.partition(":")
         try:
-            params = {k: int(v) for k, v in (p.split("=", 1) for p in rest.split(",") if p)}
+            params = {k: int(v) for k, v in (p.split("=", 1)
+                                             for p in rest.replace(",", ":").split(":") if p)}
         except ValueError as err:
             raise HarnessError(f"backend '{name}': parameters are key=integer ({err})") from None
         unknown = set(params) - {"reps", "ksim", "dproj", "seed", "rerank"}
