@@ -1,18 +1,26 @@
-"""Every read the board makes: one read-only DuckDB connection, static parameterised SQL, and
-results cached on the database file's identity (path, modification time, size).
+"""Every read the board makes: one read-only DuckDB connection per version of the database file,
+static parameterised SQL, and results cached on that version (path, modification time, size).
 
 Rules this module keeps (tests check them):
-- the connection is opened with ``read_only=True``; nothing here can write;
+- connections are opened with ``read_only=True``; nothing here can write;
 - every SQL text is a module-level constant; UI values only ever travel as ``?`` parameters
   (lists as one ``VARCHAR[]`` parameter, never spliced into the text);
 - aggregates (means, coverage counts) are computed by DuckDB; Python only pivots and bootstraps;
 - a result is cached under the file's version, so a filter change re-runs one small query at most
   and a new `harness run` (the file changes) invalidates everything at once.
+
+Why a snapshot: DuckDB's file lock lets no process write while another holds the file open, even
+read-only. A board left open would make every `harness run` fail. So the board opens the file
+read-only just long enough to copy it (the shared lock guarantees no writer is half-way through
+during the copy), then serves one read-only connection to the copy. While a run is writing, the
+board keeps serving the last snapshot and says so.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +35,17 @@ from leaderboard.stats import SEED, bootstrap_task_means, interval
 
 DB_ENV = "HARNESS_BOARD_DB"
 
-Version = tuple[str, int, int]  # (absolute path, mtime_ns, size): the cache key of every read
+# (absolute path, mtime_ns, size, WAL mtime_ns, WAL size): the cache key of every read. The WAL
+# is part of it because a running writer commits there before the main file changes.
+Version = tuple[str, int, int, int, int]
 
 
 class BoardError(Exception):
     """The database cannot be read (missing, not DuckDB, busy); shown as one line on the page."""
+
+
+class BoardBusy(BoardError):
+    """Another process holds the file for writing (a `harness run`)."""
 
 
 def db_path() -> Path:
@@ -40,29 +54,76 @@ def db_path() -> Path:
     return Path(os.environ.get(DB_ENV) or results_root() / "harness.duckdb")
 
 
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
 def db_version(path: Path | None = None) -> Version:
     path = (path or db_path()).resolve()
     try:
-        st_ = path.stat()
+        main = path.stat()
     except FileNotFoundError:
         raise BoardError(f"{path}: no such DuckDB file (run `harness run` first)") from None
-    return (str(path), st_.st_mtime_ns, st_.st_size)
+    try:
+        wal = _wal(path).stat()
+        wal_key = (wal.st_mtime_ns, wal.st_size)
+    except FileNotFoundError:
+        wal_key = (0, 0)
+    return (str(path), main.st_mtime_ns, main.st_size, *wal_key)
 
 
 _LOCK = threading.Lock()
+_LAST_GOOD: dict[str, Version] = {}  # path -> newest version with a snapshot
 
 
-@st.cache_resource(max_entries=2, show_spinner=False, on_release=lambda con: con.close())
-def _connection(version: Version) -> duckdb.DuckDBPyConnection:
+@dataclass
+class Snapshot:
+    con: duckdb.DuckDBPyConnection
+    folder: Path
+
+    def release(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _take_snapshot(source: Path) -> Path:
+    """Copy the store (and any WAL) while holding a read-only connection on it."""
     try:
-        return duckdb.connect(version[0], read_only=True)
+        probe = duckdb.connect(str(source), read_only=True)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise BoardError(f"{version[0]}: busy, another process (a `harness run`?) is writing "
-                             "it; reload when it has finished") from None
-        raise BoardError(f"{version[0]}: cannot open read-only: {exc}") from None
+            raise BoardBusy(f"{source}: a `harness run` is writing it") from None
+        raise BoardError(f"{source}: cannot open read-only: {exc}") from None
     except duckdb.Error as exc:
-        raise BoardError(f"{version[0]}: not a readable DuckDB file: {exc}") from None
+        raise BoardError(f"{source}: not a readable DuckDB file: {exc}") from None
+    folder = Path(tempfile.mkdtemp(prefix="harness-board-"))
+    try:
+        shutil.copyfile(source, folder / source.name)
+        if _wal(source).exists():
+            shutil.copyfile(_wal(source), folder / _wal(source).name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        probe.close()
+    return folder / source.name
+
+
+@st.cache_resource(max_entries=2, show_spinner=False, on_release=Snapshot.release)
+def _snapshot(version: Version) -> Snapshot:
+    copy = _take_snapshot(Path(version[0]))
+    snapshot = Snapshot(duckdb.connect(str(copy), read_only=True), copy.parent)
+    _LAST_GOOD[version[0]] = version
+    return snapshot
+
+
+def _connection(version: Version) -> duckdb.DuckDBPyConnection:
+    return _snapshot(version).con
+
+
+def last_good(path: str) -> Version | None:
+    """The newest version already snapshotted (served while a writer holds the file)."""
+    return _LAST_GOOD.get(path)
 
 
 def _df(version: Version, sql: str, params: list[Any] | None = None) -> pd.DataFrame:

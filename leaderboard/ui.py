@@ -25,10 +25,18 @@ PLOTLY_CONFIG = {"displaylogo": False,
 
 
 def version() -> q.Version:
-    """The database's version, or an error on the page and a stop."""
+    """The database's version, or an error on the page and a stop. While a `harness run` holds
+    the file, the last snapshot is served with a note."""
     try:
         ver = q.db_version()
-        q.hidden_runs(ver)  # opens the connection: a busy or foreign file fails here, clearly
+        q.hidden_runs(ver)  # takes the snapshot: a busy or foreign file fails here, clearly
+    except q.BoardBusy as exc:
+        old = q.last_good(str(q.db_path().resolve()))
+        if old is None:
+            st.error(f"{exc}; reload when it has finished.")
+            st.stop()
+        st.warning(f"{exc}: showing the results as they were before it started writing.")
+        return old
     except q.BoardError as exc:
         st.error(str(exc))
         st.stop()

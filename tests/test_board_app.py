@@ -8,6 +8,9 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -280,6 +283,39 @@ def test_board_never_writes(app: AppTest, board_db: Path) -> None:  # noqa: F811
     with pytest.raises(duckdb.Error, match="read-only"):
         con.cursor().execute("CREATE TABLE intruder (a INTEGER)")
     assert _sha(board_db) == before
+
+
+def test_board_does_not_block_writers(board_db: Path, tmp_path: Path,  # noqa: F811
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A board left open must not make `harness run` fail on DuckDB's file lock; while a writer
+    holds the file, the board serves its last snapshot and says so."""
+    db = tmp_path / "live.duckdb"
+    shutil.copyfile(board_db, db)
+    monkeypatch.setenv("HARNESS_BOARD_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert len(at.dataframe[0].value) == 5
+    # A real writer in another process, holding the file while the board re-renders.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time\n"
+         "con = duckdb.connect(sys.argv[1])\n"
+         "con.execute(\"DELETE FROM runs WHERE model = 'bm25'\")\n"
+         "print('holding', flush=True)\ntime.sleep(60)", str(db)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        at.run()
+        assert not at.exception and not at.error
+        assert any("is writing it" in w.value for w in at.warning)
+        assert len(at.dataframe[0].value) == 5  # the snapshot from before the writer
+    finally:
+        holder.kill()  # our own child, by its handle
+        holder.wait()
+    at.run()
+    assert not at.warning
+    assert "bm25" not in set(at.dataframe[0].value["model"])  # the writer's change is shown
+    st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 def test_sql_is_static() -> None:
