@@ -18,6 +18,7 @@ board keeps serving the last snapshot and says so.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -97,6 +98,7 @@ def _take_snapshot(source: Path) -> Path:
     except duckdb.Error as exc:
         raise BoardError(f"{source}: not a readable DuckDB file: {exc}") from None
     folder = Path(tempfile.mkdtemp(prefix="harness-board-"))
+    atexit.register(shutil.rmtree, folder, True)  # evicted snapshots go at once, the rest here
     try:
         shutil.copyfile(source, folder / source.name)
         if _wal(source).exists():

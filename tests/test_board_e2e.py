@@ -111,6 +111,10 @@ def test_board_in_chromium(board_url: str, board_db: Path) -> None:  # noqa: F81
             page.get_by_role("link", name="Trade-off").click()
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
             expect(page.get_by_text("Pareto frontier").first).to_be_visible(timeout=30_000)
+            # PNG download: Plotly's own toolbar button (CSV: the download button below).
+            page.locator(".js-plotly-plot").first.hover()
+            expect(page.locator("[data-title='Download plot as a PNG']").first).to_be_attached()
+            expect(page.get_by_role("button", name="Download chart data (CSV)")).to_be_visible()
             page.wait_for_timeout(1500)  # let Plotly finish its first layout pass
             shot = ARTIFACTS / "board-tradeoff.png"
             page.screenshot(path=str(shot), full_page=True)
