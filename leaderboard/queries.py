@@ -3,7 +3,7 @@ static parameterised SQL, and results cached on that version (path, modification
 
 Rules this module keeps (tests check them):
 - connections are opened with ``read_only=True``; nothing here can write;
-- every SQL text is a module-level constant; UI values only ever travel as ``?`` parameters
+- every SQL text is a constant of leaderboard/sql.py; UI values only ever travel as ``?`` parameters
   (lists as one ``VARCHAR[]`` parameter, never spliced into the text);
 - aggregates (means, coverage counts) are computed by DuckDB; Python only pivots and bootstraps;
 - a result is cached under the file's version, so a filter change re-runs one small query at most
@@ -31,8 +31,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import streamlit as st
+from scipy.stats import spearmanr
 
-from leaderboard.stats import SEED, bootstrap_task_means, interval
+from leaderboard import sql
+from leaderboard.stats import N_BOOT, SEED, bootstrap_spearman, bootstrap_task_means, interval
 
 DB_ENV = "HARNESS_BOARD_DB"
 
@@ -128,176 +130,33 @@ def last_good(path: str) -> Version | None:
     return _LAST_GOOD.get(path)
 
 
-def _df(version: Version, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+def _df(version: Version, text: str, params: list[Any] | None = None) -> pd.DataFrame:
     """Run one constant SQL text with parameters on a cursor of the shared connection (a DuckDB
     connection is not safe across threads; a cursor per call is)."""
     with _LOCK:
         cur = _connection(version).cursor()
     try:
-        return cur.execute(sql, params or []).df()
+        return cur.execute(text, params or []).df()
     except duckdb.CatalogException as exc:
         raise BoardError(f"{version[0]}: not a harness store ({exc})") from None
     finally:
         cur.close()
 
 
-# -- the current runs -------------------------------------------------------------------------
-# A task's "current" data version is the one most runs used (newest on a tie); other versions
-# (e.g. a subset) are hidden and counted. Per model/variant/task the newest run wins.
-_CURRENT = """
-WITH r AS (  -- 'family' becomes 'compressed' for a compressed variant (its base is kept)
-    SELECT * REPLACE (CASE WHEN coalesce(json_extract_string(spec, '$.variant.compression'),
-                                         'none') IN ('none', 'fp32') THEN family
-                           ELSE 'compressed' END AS family),
-           family AS base_family,
-           coalesce(json_extract_string(spec, '$.task.data_sha256'), '') AS data_sha
-    FROM runs),
-versions AS (
-    SELECT task, split, data_sha, count(*) AS n, max(created_at) AS newest
-    FROM r GROUP BY task, split, data_sha
-    QUALIFY row_number() OVER (PARTITION BY task ORDER BY n DESC, newest DESC) = 1),
-current AS (
-    SELECT r.* FROM r JOIN versions USING (task, split, data_sha)
-    QUALIFY row_number() OVER (PARTITION BY model, variant, task
-                               ORDER BY created_at DESC, run_key) = 1)
-"""
-
-RUN_FIELDS = ("run_key, model, variant, family, base_family, task, task_type, split, "
-              "main_metric, main_score, n_queries, n_docs, bytes_per_doc, index_bytes, "
-              "encode_docs_per_s, query_encode_ms, search_p50_ms, search_p95_ms, search_qps, "
-              "peak_rss_mb, created_at, data_sha")
-
-CURRENT_RUNS_SQL = _CURRENT + f"SELECT {RUN_FIELDS} FROM current ORDER BY task, main_score DESC"
-HIDDEN_RUNS_SQL = _CURRENT + "SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM current)"
-
-# Per entry (model + variant): the mean over the selected tasks and how many it covers.
-MEANS_SQL = _CURRENT + """
-SELECT model, variant, any_value(family) AS family, avg(main_score) AS mean_all,
-       count(main_score) AS covered
-FROM current
-WHERE list_contains(?::VARCHAR[], task) AND list_contains(?::VARCHAR[], family)
-  AND contains(lower(model || ' ' || variant), lower(?))
-GROUP BY model, variant
-"""
-CELLS_SQL = _CURRENT + """
-SELECT model, variant, task, run_key, main_score FROM current
-WHERE list_contains(?::VARCHAR[], task) AND list_contains(?::VARCHAR[], family)
-  AND contains(lower(model || ' ' || variant), lower(?))
-"""
-# Per-query main-metric values of current runs as integer coordinates (task, run within task,
-# query within task), so Python only scatters numbers into per-task matrices.
-PER_QUERY_SQL = _CURRENT + """,
-numbered AS (
-    SELECT run_key, main_metric, dense_rank() OVER (ORDER BY task) - 1 AS task_i,
-           row_number() OVER (PARTITION BY task ORDER BY run_key) - 1 AS run_i
-    FROM current),
-values AS (
-    SELECT n.task_i, n.run_i, q.query_id, q.value
-    FROM numbered n JOIN query_scores q ON q.run_key = n.run_key AND q.metric = n.main_metric),
-queries AS (  -- numbering the few distinct queries is cheap; the big table is only joined
-    SELECT task_i, query_id, row_number() OVER (PARTITION BY task_i ORDER BY query_id) - 1
-           AS query_i
-    FROM (SELECT DISTINCT task_i, query_id FROM values))
-SELECT v.task_i, v.run_i, q.query_i, v.value FROM values v JOIN queries q USING (task_i, query_id)
-"""
-# The same run numbering, and whether the per-query values average to the stored main score.
-# (Every current run, with or without per-query rows, numbered exactly as above.)
-PER_QUERY_RUNS_SQL = _CURRENT + """
-SELECT dense_rank() OVER (ORDER BY c.task) - 1 AS task_i,
-       row_number() OVER (PARTITION BY c.task ORDER BY c.run_key) - 1 AS run_i,
-       c.run_key,
-       coalesce(abs(avg(q.value) - any_value(c.main_score)) <= 1e-6, false) AS consistent
-FROM current c LEFT JOIN query_scores q ON q.run_key = c.run_key AND q.metric = c.main_metric
-GROUP BY c.task, c.run_key
-ORDER BY task_i, run_i
-"""
-# Quality per run for the trade-off chart: any stored metric, averaged by DuckDB over tasks.
-TRADEOFF_SQL = _CURRENT + """
-SELECT c.model, c.variant, any_value(c.family) AS family,
-       CASE WHEN count(*) = 1 THEN any_value(c.run_key) ELSE NULL END AS run_key,
-       string_agg(c.task, ', ' ORDER BY c.task) AS tasks, count(*) AS n_tasks,
-       avg(s.value) AS quality, avg(c.bytes_per_doc) AS bytes_per_doc,
-       avg(c.index_bytes) AS index_bytes, avg(c.encode_docs_per_s) AS encode_docs_per_s,
-       avg(c.query_encode_ms) AS query_encode_ms, avg(c.search_p50_ms) AS search_p50_ms,
-       avg(c.search_p95_ms) AS search_p95_ms, avg(c.search_qps) AS search_qps,
-       avg(c.peak_rss_mb) AS peak_rss_mb
-FROM current c JOIN scores s ON s.run_key = c.run_key
-WHERE list_contains(?::VARCHAR[], c.task)
-  AND s.metric = CASE WHEN ? = 'main score' THEN c.main_metric ELSE ? END
-GROUP BY c.model, c.variant
-HAVING count(*) = len(?::VARCHAR[])
-"""
-METRICS_FOR_TASKS_SQL = _CURRENT + """
-SELECT DISTINCT s.metric FROM current c JOIN scores s ON s.run_key = c.run_key
-WHERE list_contains(?::VARCHAR[], c.task) ORDER BY s.metric
-"""
-PAIR_SQL = """
-SELECT q.query_id,
-       max(q.value) FILTER (WHERE q.run_key = ?) AS a,
-       max(q.value) FILTER (WHERE q.run_key = ?) AS b
-FROM query_scores q
-WHERE (q.run_key = ? OR q.run_key = ?) AND q.metric = ?
-GROUP BY q.query_id
-HAVING count(*) = 2
-ORDER BY q.query_id
-"""
-QUERY_METRICS_SQL = """
-SELECT DISTINCT metric FROM query_scores WHERE run_key = ? ORDER BY metric
-"""
-QUERY_TEXTS_SQL = """
-SELECT query_id, text FROM task_queries WHERE task = ? AND data_sha256 = ? ORDER BY query_id
-"""
-QRELS_SQL = """
-SELECT doc_id, relevance FROM task_qrels
-WHERE task = ? AND data_sha256 = ? AND query_id = ? ORDER BY relevance DESC, doc_id
-"""
-TOP_SQL = """
-SELECT r.rank, r.doc_id, r.score, q.relevance
-FROM rankings r
-LEFT JOIN task_qrels q ON q.task = ? AND q.data_sha256 = ? AND q.query_id = r.query_id
-                       AND q.doc_id = r.doc_id
-WHERE r.run_key = ? AND r.query_id = ? AND r.rank <= ?
-ORDER BY r.rank
-"""
-QUERY_VALUE_SQL = """
-SELECT value FROM query_scores WHERE run_key = ? AND query_id = ? AND metric = ?
-"""
-ALL_RUNS_SQL = ("SELECT run_key, model, variant, family, task, main_metric, main_score, "
-                "created_at FROM runs ORDER BY created_at DESC")
-RUN_SQL = """
-SELECT *, coalesce(json_extract_string(spec, '$.task.data_sha256'), '') AS data_sha
-FROM runs WHERE run_key = ?
-"""
-SCORES_SQL = "SELECT metric, value FROM scores WHERE run_key = ? ORDER BY metric"
-# Published scores of the run's model/task/split beside ours; MTEB's 'main_score' key pairs with
-# the run's main metric. The delta is computed here, by DuckDB.
-PUBLISHED_SQL = """
-SELECT p.metric, s.value AS ours, p.value AS published, s.value - p.value AS delta,
-       p.metric IN ('main_score', r.main_metric) AS is_main, p.revision, p.mteb_version, p.source
-FROM runs r
-JOIN published p ON p.model = r.model AND p.task = r.task AND p.split = r.split
-LEFT JOIN scores s ON s.run_key = r.run_key
-                  AND s.metric = CASE WHEN p.metric = 'main_score' THEN r.main_metric
-                                      ELSE p.metric END
-WHERE r.run_key = ?
-ORDER BY is_main DESC, p.metric, p.revision
-"""
-
-
 # -- cached reads ---------------------------------------------------------------------------
 @st.cache_data(max_entries=4, show_spinner=False)
 def current_runs(version: Version) -> pd.DataFrame:
-    return _df(version, CURRENT_RUNS_SQL)
+    return _df(version, sql.CURRENT_RUNS_SQL)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def hidden_runs(version: Version) -> int:
-    return int(_df(version, HIDDEN_RUNS_SQL).iloc[0, 0])
+    return int(_df(version, sql.HIDDEN_RUNS_SQL).iloc[0, 0])
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def all_runs(version: Version) -> pd.DataFrame:
-    return _df(version, ALL_RUNS_SQL)
+    return _df(version, sql.ALL_RUNS_SQL)
 
 
 @dataclass(frozen=True)
@@ -316,8 +175,9 @@ def bootstrap(version: Version) -> Bootstrap:
     with _LOCK:
         cur = _connection(version).cursor()
     try:
-        cols = cur.execute(PER_QUERY_SQL).fetchnumpy()
-        runs = cur.execute(PER_QUERY_RUNS_SQL).df()
+        cols = cur.execute(sql.PER_QUERY_SQL).fetchnumpy()
+        runs = cur.execute(sql.PER_QUERY_RUNS_SQL).df()
+        sts = cur.execute(sql.STS_ITEMS_SQL).df()
     finally:
         cur.close()
     task_i = np.asarray(cols["task_i"], dtype=np.int64)
@@ -334,14 +194,28 @@ def bootstrap(version: Version) -> Bootstrap:
         matrix = np.full((int(n_runs), n_queries), np.nan)
         matrix[run_i[sel], query_i[sel]] = values[sel]
         blocks.append(bootstrap_task_means(matrix, seed=rngs[t]))
-    means = np.concatenate(blocks) if blocks else np.zeros((0, 1), dtype=np.float32)
-    means.setflags(write=False)
-    # Rows are in (task, run) order, exactly as PER_QUERY_RUNS_SQL lists the runs.
+    means = np.concatenate(blocks) if blocks else np.zeros((0, N_BOOT), dtype=np.float32)
+    # Rows are in (task, run) order, exactly as sql.PER_QUERY_RUNS_SQL lists the runs.
     row = {str(k): i for i, k in enumerate(runs["run_key"])}
-    # A task kind whose main score is not the mean of its per-query values (e.g. a correlation)
-    # cannot be bootstrapped this way; such runs get no interval rather than a wrong one.
-    unusable = frozenset(str(k) for k in runs.loc[~runs["consistent"].astype(bool), "run_key"])
-    return Bootstrap(row, means, unusable)
+    # A run whose main score is not the mean of its per-query values gets no interval rather
+    # than a wrong one, unless it is a correlation that can be bootstrapped over its pairs.
+    unusable = {str(k) for k in runs.loc[~runs["consistent"].astype(bool), "run_key"]}
+    task_of = dict(zip(runs["task"], runs["task_i"], strict=False))
+    main_of = dict(zip(runs["run_key"], runs["main_score"], strict=True))
+    for task, items in sts.groupby("task", sort=False):
+        predicted = items.pivot(index="run_key", columns="query_id", values="predicted")
+        gold = items.groupby("query_id")["gold"].first().reindex(predicted.columns).to_numpy()
+        predicted = predicted[predicted.notna().all(axis=1)]
+        if predicted.empty or np.isnan(gold).any():
+            continue
+        boot = bootstrap_spearman(predicted.to_numpy(), gold, seed=rngs[task_of[task]])
+        for key, values, samples in zip(predicted.index, predicted.to_numpy(), boot,
+                                        strict=True):
+            if abs(spearmanr(values, gold).statistic - main_of[key]) <= 1e-6:
+                means[row[key]] = samples
+                unusable.discard(str(key))
+    means.setflags(write=False)
+    return Bootstrap(row, means, frozenset(unusable))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -350,8 +224,8 @@ def leaderboard(version: Version, tasks: tuple[str, ...], families: tuple[str, .
     """One row per model+variant: its main score per selected task, the mean over the selected
     tasks (only when it covers them all), coverage, and the 95% bootstrap CI of that mean."""
     params = [list(tasks), list(families), search]
-    means = _df(version, MEANS_SQL, params)
-    cells = _df(version, CELLS_SQL, params)
+    means = _df(version, sql.MEANS_SQL, params)
+    cells = _df(version, sql.CELLS_SQL, params)
     if means.empty:
         return pd.DataFrame(columns=["model", "variant", "family", "mean", "ci_low", "ci_high",
                                      "covered", *tasks])
@@ -398,60 +272,60 @@ def _mean_intervals(version: Version, cells: pd.DataFrame, table: pd.DataFrame,
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def metrics_for(version: Version, tasks: tuple[str, ...]) -> list[str]:
-    return _df(version, METRICS_FOR_TASKS_SQL, [list(tasks)])["metric"].tolist()
+    return _df(version, sql.METRICS_FOR_TASKS_SQL, [list(tasks)])["metric"].tolist()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def tradeoff(version: Version, tasks: tuple[str, ...], metric: str) -> pd.DataFrame:
     """Entries covering every selected task: quality (``metric``, or each task's main metric for
     'main score') and costs, averaged over the tasks."""
-    return _df(version, TRADEOFF_SQL, [list(tasks), metric, metric, list(tasks)])
+    return _df(version, sql.TRADEOFF_SQL, [list(tasks), metric, metric, list(tasks)])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def pair(version: Version, key_a: str, key_b: str, metric: str) -> pd.DataFrame:
     """Per-query values of two runs on the queries both have."""
-    return _df(version, PAIR_SQL, [key_a, key_b, key_a, key_b, metric])
+    return _df(version, sql.PAIR_SQL, [key_a, key_b, key_a, key_b, metric])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def query_metrics(version: Version, key: str) -> list[str]:
-    return _df(version, QUERY_METRICS_SQL, [key])["metric"].tolist()
+    return _df(version, sql.QUERY_METRICS_SQL, [key])["metric"].tolist()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def query_texts(version: Version, task: str, data_sha: str) -> pd.DataFrame:
-    return _df(version, QUERY_TEXTS_SQL, [task, data_sha])
+    return _df(version, sql.QUERY_TEXTS_SQL, [task, data_sha])
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def qrels(version: Version, task: str, data_sha: str, query_id: str) -> pd.DataFrame:
-    return _df(version, QRELS_SQL, [task, data_sha, query_id])
+    return _df(version, sql.QRELS_SQL, [task, data_sha, query_id])
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def top(version: Version, key: str, task: str, data_sha: str, query_id: str,
         k: int = 10) -> pd.DataFrame:
-    return _df(version, TOP_SQL, [task, data_sha, key, query_id, k])
+    return _df(version, sql.TOP_SQL, [task, data_sha, key, query_id, k])
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def query_value(version: Version, key: str, query_id: str, metric: str) -> float | None:
-    frame = _df(version, QUERY_VALUE_SQL, [key, query_id, metric])
+    frame = _df(version, sql.QUERY_VALUE_SQL, [key, query_id, metric])
     return None if frame.empty else float(frame.iloc[0, 0])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def run(version: Version, key: str) -> dict[str, Any] | None:
-    frame = _df(version, RUN_SQL, [key])
+    frame = _df(version, sql.RUN_SQL, [key])
     return None if frame.empty else frame.iloc[0].to_dict()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def scores(version: Version, key: str) -> pd.DataFrame:
-    return _df(version, SCORES_SQL, [key])
+    return _df(version, sql.SCORES_SQL, [key])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def published(version: Version, key: str) -> pd.DataFrame:
-    return _df(version, PUBLISHED_SQL, [key])
+    return _df(version, sql.PUBLISHED_SQL, [key])

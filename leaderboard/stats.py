@@ -44,6 +44,39 @@ def bootstrap_task_means(matrix: np.ndarray, n_boot: int = N_BOOT,
         return sums / (present.astype(np.float32) @ weights.T)
 
 
+def _weights(n_items: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    picks = rng.integers(0, n_items, size=(n_boot, n_items))
+    return np.bincount((np.arange(n_boot)[:, None] * n_items + picks).ravel(),
+                       minlength=n_boot * n_items).reshape(n_boot, n_items).astype(np.float64)
+
+
+def bootstrap_spearman(predicted: np.ndarray, gold: np.ndarray, n_boot: int = N_BOOT,
+                       seed: int | np.random.Generator = SEED) -> np.ndarray:
+    """Bootstrap Spearman correlations of each run's predictions (runs x items) with the gold
+    scores, resampling items (pairs) identically for every run.
+
+    Each resample's correlation is the weighted Pearson correlation of the full-sample ranks
+    (mid-ranks for ties) under that resample's item counts: one matrix product per moment instead
+    of re-ranking every resample. Re-ranking would differ only through ties among duplicated
+    items, which moves the interval's ends by a small fraction of its width (measured against
+    re-ranking in tests: < 0.005 on 300-pair samples).
+    """
+    from scipy.stats import rankdata
+
+    n_runs, n = predicted.shape
+    weights = _weights(n, n_boot, np.random.default_rng(seed))
+    ry = rankdata(gold)
+    rx = rankdata(predicted, axis=1)
+    total = float(n)  # every resample has n items
+    mx = rx @ weights.T / total  # runs x B
+    my = weights @ ry / total  # B
+    sxx = (rx * rx) @ weights.T / total - mx * mx
+    syy = weights @ (ry * ry) / total - my * my
+    sxy = (rx * ry) @ weights.T / total - mx * my
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sxy / np.sqrt(sxx * syy)).astype(np.float32)
+
+
 def interval(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval along the last axis (NaN where any sample is NaN)."""
     tail = 100 * (1 - level) / 2

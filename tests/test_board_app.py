@@ -18,9 +18,11 @@ import duckdb
 import numpy as np
 import pytest
 import streamlit as st
+from click.testing import CliRunner
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
+from harness.cli import main
 from harness.data_root import REPO_ROOT
 from tests.test_board_data import board_db  # noqa: F401 - the shared session fixture
 
@@ -318,13 +320,41 @@ def test_board_does_not_block_writers(board_db: Path, tmp_path: Path,  # noqa: F
     st.cache_data.clear()
 
 
+def test_sts_interval_over_pairs(board_db: Path, tmp_path: Path,  # noqa: F811
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real STS12 run (a Spearman main score, not a mean) gets an interval from its pairs."""
+    db = tmp_path / "sts.duckdb"
+    shutil.copyfile(board_db, db)
+    result = CliRunner().invoke(main, ["run", "-m", "wordllama-l2-256", "-t", "STS12", "--db",
+                                       str(db), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("HARNESS_BOARD_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.multiselect(key="lb_tasks").set_value(["STS12"]).run()
+    row = at.dataframe[0].value.iloc[0]
+    pairs = _sql(db, "SELECT max(value) FILTER (WHERE metric = 'cosine_similarity'), "
+                 "max(value) FILTER (WHERE metric = 'gold_score') FROM query_scores q JOIN runs "
+                 "r USING (run_key) WHERE r.task = 'STS12' GROUP BY query_id")
+    predicted, gold = np.array(pairs).T
+    assert row["mean"] == pytest.approx(stats.spearmanr(predicted, gold).statistic, abs=1e-6)
+    boot = stats.bootstrap((predicted, gold), lambda x, y: stats.spearmanr(x, y).statistic,
+                           paired=True, vectorized=False, n_resamples=300, method="percentile",
+                           random_state=3)
+    assert row["ci_low"] == pytest.approx(boot.confidence_interval.low, abs=0.01)
+    assert row["ci_high"] == pytest.approx(boot.confidence_interval.high, abs=0.01)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 def test_sql_is_static() -> None:
-    """Every query the board runs is a module constant; UI values travel only as parameters."""
-    source = (REPO_ROOT / "leaderboard" / "queries.py").read_text()
-    tree = ast.parse(source)
-    constants = {t.id for node in tree.body if isinstance(node, ast.Assign)
-                 for t in node.targets if isinstance(t, ast.Name) and t.id.isupper()}
-    # _df itself passes its ``sql`` argument on; its callers are what is checked.
+    """Every query the board runs is a constant of leaderboard/sql.py; UI values travel only as
+    parameters."""
+    from leaderboard import sql
+
+    constants = {n for n in vars(sql) if n.isupper() and isinstance(getattr(sql, n), str)}
+    tree = ast.parse((REPO_ROOT / "leaderboard" / "queries.py").read_text())
+    # _df itself passes its ``text`` argument on; its callers are what is checked.
     inner = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "_df"
              for n in ast.walk(f)}
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and id(n) not in inner
@@ -332,8 +362,8 @@ def test_sql_is_static() -> None:
              and getattr(n.func, "id", getattr(n.func, "attr", "")) in ("_df", "execute")]
     assert len(calls) >= 15
     for call in calls:
-        sql = call.args[1] if getattr(call.func, "id", "") == "_df" else call.args[0]
-        assert isinstance(sql, ast.Name) and sql.id in constants, ast.unparse(call)
+        text = call.args[1] if getattr(call.func, "id", "") == "_df" else call.args[0]
+        assert isinstance(text, ast.Attribute) and isinstance(text.value, ast.Name) \
+            and text.value.id == "sql" and text.attr in constants, ast.unparse(call)
     for page in (REPO_ROOT / "leaderboard").rglob("*.py"):
-        assert ".execute(" not in page.read_text() or page.name == "queries.py" \
-            or page.name == "cli.py", page
+        assert ".execute(" not in page.read_text() or page.name in ("queries.py", "cli.py"), page

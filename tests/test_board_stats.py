@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from leaderboard.stats import bootstrap_task_means, interval, paired_comparison, pareto_front
+from leaderboard.stats import (
+    _weights,
+    bootstrap_spearman,
+    bootstrap_task_means,
+    interval,
+    paired_comparison,
+    pareto_front,
+)
 
 
 def test_bootstrap_means_equal_explicit_resampling() -> None:
@@ -74,3 +81,22 @@ def test_paired_comparison_degenerate_cases() -> None:
     shifted = paired_comparison(a, a + 0.1)  # constant difference: no t statistic
     assert shifted.wins == 20 and np.isnan(shifted.t_statistic)
     assert shifted.ci_low == pytest.approx(0.1) and shifted.randomisation_pvalue < 0.001
+
+
+def test_bootstrap_spearman_close_to_reranking_every_resample() -> None:
+    rng = np.random.default_rng(6)
+    n = 300
+    gold = np.round(rng.random(n) * 5, 1)  # ties, as STS gold scores have
+    predicted = np.vstack([gold + rng.normal(0, s, n) for s in (0.5, 2.0)])
+    fast = bootstrap_spearman(predicted, gold, n_boot=300, seed=9)
+    counts = _weights(n, 300, np.random.default_rng(9)).astype(int)
+    for r in range(2):
+        exact = np.array([stats.spearmanr(predicted[r, idx], gold[idx]).statistic
+                          for idx in (np.repeat(np.arange(n), c) for c in counts)])
+        assert np.abs(fast[r] - exact).max() < 0.03
+        lo_f, hi_f = interval(fast[r])
+        lo_e, hi_e = interval(exact)
+        width = hi_e - lo_e  # the ends move by a small fraction of the width (or < 0.005)
+        assert abs(lo_f - lo_e) < max(0.2 * width, 0.005)
+        assert abs(hi_f - hi_e) < max(0.2 * width, 0.005)
+        assert lo_f < stats.spearmanr(predicted[r], gold).statistic < hi_f

@@ -64,8 +64,8 @@ incomplete = int((table["covered"] < len(tasks)).sum())
 no_ci = int((table["mean"].notna() & table["ci_low"].isna()).sum())
 notes = [f"{len(table)} models · main score per task "
          f"({', '.join(sorted(runs.loc[runs['task'].isin(tasks), 'main_metric'].unique()))})",
-         "95% CI: paired bootstrap over each task's queries (1,000 resamples), tasks resampled "
-         "independently"]
+         "95% CI: paired bootstrap over each task's queries (pairs for STS correlations; "
+         "1,000 resamples), tasks resampled independently"]
 if incomplete:
     notes.append(f"{incomplete} model(s) miss a selected task: no mean, shown as empty")
 if no_ci:
