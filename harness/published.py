@@ -223,3 +223,10 @@ def import_mteb(paths: tuple[Path, ...], maps: tuple[str, ...], db: Path | None)
     tasks = sorted({r["task"] for r in rows})
     click.echo(f"imported {n} published scores: {len(models)} model(s) "
                f"({', '.join(models)}), {len(tasks)} task(s)")
+    from adapters.registry import all_entries
+
+    known = {e.name for e in all_entries()}
+    unmatched = [m for m in models if m not in known]
+    if unmatched:  # stored anyway; they show once a registry model of that name has runs
+        click.echo(f"not in the model registry (use --map MTEB=OURS): {', '.join(unmatched)}",
+                   err=True)
