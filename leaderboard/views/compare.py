@@ -29,7 +29,12 @@ key_a = c1.selectbox("Run A", keys, index=ui.index_of(keys, ui.param("a"), 0),
                      format_func=labels.get, key="cmp_a")
 key_b = c2.selectbox("Run B", keys, index=ui.index_of(keys, ui.param("b"), 1),
                      format_func=labels.get, key="cmp_b")
-metrics = q.query_metrics(ver, key_a)
+# STS rows hold each pair's prediction and gold score, not a quality per item: not comparable.
+metrics = [m for m in q.query_metrics(ver, key_a) if m not in ("cosine_similarity", "gold_score")]
+if not metrics:
+    st.info(f"{task} stores no per-item quality scores (an STS task is one correlation over all "
+            "pairs); compare its runs on the Leaderboard page, whose intervals come from pairs.")
+    st.stop()
 main_metric = on_task["main_metric"].iloc[0]
 metric = st.selectbox("Per-query metric", metrics, index=ui.index_of(metrics, main_metric),
                       key="cmp_metric")
