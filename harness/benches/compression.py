@@ -12,9 +12,9 @@ Figures
   Matryoshka truncation and PQ have no mteb wrapper, so each would be another full mteb run of the
   plain model (counted at the plain run's time, a lower bound: their compression step is free).
   Measured: one full ``mteb.evaluate`` of the plain model and one with ``CompressionWrapper(INT8)``
-  (each encodes SciFact: mteb has no embedding cache across runs). fp16 and binary runs are the
-  plain run plus the wrapper's own ``_quantize_embeddings`` on corpus + queries, timed here on the
-  real embeddings. The harness sweep side is the cold-start estimate above and includes HNSW
+  (each encodes SciFact: mteb has no embedding cache across runs); every one of the 9 runs is
+  charged the faster of the two. fp16 and binary add the wrapper's own ``_quantize_embeddings`` on
+  corpus + queries, timed here on the real embeddings. The harness sweep side is the cold-start estimate above and includes HNSW
   variants too (18 runs against mteb's 9).
 """
 
@@ -114,11 +114,15 @@ def _mteb_side(tmp: Path, root: Path) -> dict[str, Any]:
         for v in vectors:
             wrapper._quantize_embeddings(v)
         quantize_s[dtype.value] = time.perf_counter() - began
-    nine = (t_plain  # fp32
-            + t_plain + quantize_s[OutputDType.FLOAT16.value]  # fp16 (wrapper)
-            + t_int8  # int8 (wrapper, measured)
-            + t_plain + quantize_s[OutputDType.BINARY.value]  # binary (wrapper)
-            + 5 * t_plain)  # binary+rescore, mrl:256/128/64, pq:48x8: no mteb wrapper
+    # The plain and the int8 run do the same work (the wrapper's quantisation takes ms), so on a
+    # shared machine their difference is other jobs' load: charge every run the faster of the two
+    # (conservative: it favours mteb).
+    t_run = min(t_plain, t_int8)
+    nine = (t_run  # fp32
+            + t_run + quantize_s[OutputDType.FLOAT16.value]  # fp16 (wrapper)
+            + t_run  # int8 (wrapper, measured)
+            + t_run + quantize_s[OutputDType.BINARY.value]  # binary (wrapper)
+            + 5 * t_run)  # binary+rescore, mrl:256/128/64, pq:48x8: no mteb wrapper
     return {"t_plain": t_plain, "t_int8": t_int8, "quantize_s": quantize_s, "t_nine": nine,
             "ndcg_plain": plain["ndcg_at_10"], "ndcg_int8": int8["ndcg_at_10"]}
 
@@ -156,9 +160,9 @@ def run(out_dir: Path) -> dict:
         ],
         "notes": [
             "Derivation (see module docstring): t(sweep) = warm sweep + one cold encode; "
-            "t(plain) = warm plain run + the same cold encode; 9 mteb runs = plain + (plain + "
-            f"fp16 quantise {theirs['quantize_s']['float16']:.3f}s) + int8 run + (plain + binary "
-            f"quantise {theirs['quantize_s']['binary']:.3f}s) + 5 x plain.",
+            "t(plain) = warm plain run + the same cold encode; 9 mteb runs = 9 x min(plain run, "
+            f"int8 run) + fp16 quantise {theirs['quantize_s']['float16']:.3f}s + binary quantise "
+            f"{theirs['quantize_s']['binary']:.3f}s.",
             f"Sweep points (nDCG@10): {table}",
             "Shared 2-core machine: other jobs ran at the same time, so absolute times are noisy.",
         ],
