@@ -14,8 +14,8 @@ Figures
   Measured: one full ``mteb.evaluate`` of the plain model and one with ``CompressionWrapper(INT8)``
   (each encodes SciFact: mteb has no embedding cache across runs); every one of the 9 runs is
   charged the faster of the two. fp16 and binary add the wrapper's own ``_quantize_embeddings`` on
-  corpus + queries, timed here on the real embeddings. The harness sweep side is the cold-start estimate above and includes HNSW
-  variants too (18 runs against mteb's 9).
+  corpus + queries, timed here on the real embeddings. The harness sweep side is the cold-start
+  estimate above and includes HNSW variants too (18 runs against mteb's 9).
 """
 
 from __future__ import annotations
