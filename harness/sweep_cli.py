@@ -74,7 +74,10 @@ def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backen
         raise click.UsageError("--compress and --backend need at least one item")
     validate(list(models), list(tasks), compressions, backends)
     specs = grid(list(models), list(tasks), tuple(compressions), tuple(backends), k=k)
-    code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
-                    data_root=data_root, force=force, batch_size=batch_size,
-                    progress=not no_progress)
+    db = db or _default_db()
+    code = run_grid(specs, db=db, cache_dir=cache_dir or _default_cache(), data_root=data_root,
+                    force=force, batch_size=batch_size, progress=not no_progress)
+    from harness.report import print_results, results_frame
+
+    print_results(results_frame(db, tasks, models))  # the trade-off: scores beside costs
     sys.exit(code)
