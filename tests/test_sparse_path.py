@@ -41,7 +41,7 @@ def test_sparse_path_equals_dense_dot(model: str, subset, shared_cache: Path) ->
     assert isinstance(docs, SparseEmbeddings) and docs.matrix.nnz > 0
     k = 20
     # Small blocks so the blocked merge across document and query blocks is exercised.
-    sparse = SparseIndex(docs, doc_block=29).search(queries, k, query_block=7)
+    sparse = SparseIndex(docs, doc_block=29).search(queries, k, max_cells=7 * 29)
     dense = _dense_dot_topk(queries, docs, k)
     np.testing.assert_allclose(sparse.scores, dense.scores, rtol=1e-5, atol=1e-6)
     # Same document at every rank whose score is not (near-)tied with a neighbour: summation

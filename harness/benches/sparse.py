@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 K = 100
-REPEATS = 3
+REPEATS = 5
 
 
 def _median_s(fn: Callable[[], object], repeats: int = REPEATS) -> float:

@@ -8,8 +8,10 @@ paper's ``fill_empty_partitions``). <FDE(q), FDE(d)> approximates MaxSim(q, d), 
 product search returns candidates that exact MaxSim then reranks.
 
 Backend spec: ``muvera[:rerank=100][:reps=20][:ksim=5][:dproj=16][:seed=0]`` (``:`` separators, as
-the other backends; ``,`` is accepted too); ``rerank=0`` ranks by the FDE inner product alone. ``stats`` records the candidates per query, the FDE size and the recall
-of the FDE candidates against exact MaxSim's top 100.
+the other backends; ``,`` is accepted too); ``rerank=0`` ranks by the FDE inner product alone.
+``build`` (used by the runner's cost measurement) encodes the documents once; ``stats`` records
+the candidates per query, the FDE size and the recall of the FDE candidates against exact
+MaxSim's top 100 (exact MaxSim is computed once per process, see ``maxsim.exact_top``).
 """
 
 from __future__ import annotations

@@ -80,7 +80,25 @@ def document_weights(docs: SparseEmbeddings) -> sp.csr_matrix:
     return WEIGHTINGS[name](docs.matrix, params)
 
 
-def align_queries(queries: SparseEmbeddings, docs: SparseEmbeddings) -> sp.csr_matrix:
+class TermMap:
+    """Document vocabulary sorted once, so query terms map to columns by binary search."""
+
+    def __init__(self, vocabulary: tuple[str, ...]) -> None:
+        terms = np.array(vocabulary, dtype=str)
+        self.order = np.argsort(terms, kind="stable")
+        self.sorted = terms[self.order]
+
+    def columns(self, terms: tuple[str, ...]) -> np.ndarray:
+        """Document column of each term, -1 where the corpus never uses it."""
+        wanted = np.array(terms, dtype=str)
+        if len(self.sorted) == 0 or len(wanted) == 0:
+            return np.full(len(wanted), -1, dtype=np.int64)
+        pos = np.clip(np.searchsorted(self.sorted, wanted), 0, len(self.sorted) - 1)
+        return np.where(self.sorted[pos] == wanted, self.order[pos], -1)
+
+
+def align_queries(queries: SparseEmbeddings, docs: SparseEmbeddings,
+                  terms: TermMap | None = None) -> sp.csr_matrix:
     """Query matrix in the documents' columns (terms the corpus never uses cannot score)."""
     if queries.weighting not in QUERY_WEIGHTINGS:
         raise EmbeddingError(f"query-side weighting '{queries.weighting}' is not supported")
@@ -92,17 +110,10 @@ def align_queries(queries: SparseEmbeddings, docs: SparseEmbeddings) -> sp.csr_m
         if q.shape[1] != docs.dim:
             raise EmbeddingError(f"query dimension {q.shape[1]} != document dimension {docs.dim}")
         return q
-    doc_terms = np.array(docs.vocabulary, dtype=str)
-    order = np.argsort(doc_terms, kind="stable")
-    sorted_terms = doc_terms[order]
-    query_terms = np.array(queries.vocabulary, dtype=str)
-    pos = np.clip(np.searchsorted(sorted_terms, query_terms), 0, max(len(sorted_terms) - 1, 0))
-    found = (sorted_terms[pos] == query_terms) if len(sorted_terms) else \
-        np.zeros(len(query_terms), dtype=bool)
-    column = np.where(found, order[pos] if len(order) else 0, -1)
-    keep = column[q.indices] >= 0
+    column = (terms or TermMap(docs.vocabulary)).columns(queries.vocabulary)[q.indices]
+    keep = column >= 0
     rows = np.repeat(np.arange(q.shape[0]), np.diff(q.indptr))[keep]
-    return sp.csr_matrix((q.data[keep], (rows, column[q.indices][keep])),
+    return sp.csr_matrix((q.data[keep], (rows, column[keep])),
                          shape=(q.shape[0], docs.dim), dtype=np.float32)
 
 
@@ -118,11 +129,16 @@ class SparseIndex:
         self.blocks = [(start, weights[start:start + doc_block].T.tocsr())
                        for start in range(0, self.n_docs, doc_block)]
         self.weights = weights
+        self.terms = TermMap(docs.vocabulary) if docs.vocabulary is not None else None
 
-    def search(self, queries: SparseEmbeddings, k: int, *, query_block: int = 256) -> TopK:
-        q = align_queries(queries, self.docs)
+    def search(self, queries: SparseEmbeddings, k: int, *, max_cells: int = 1 << 24) -> TopK:
+        q = align_queries(queries, self.docs, self.terms)
         k = min(k, self.n_docs)
         n_q = q.shape[0]
+        # Queries per block: the dense score block (queries x documents of a block) stays within
+        # max_cells floats.
+        doc_width = self.blocks[0][1].shape[1] if self.blocks else 1
+        query_block = max(1, max_cells // max(doc_width, 1))
         all_scores = np.zeros((n_q, k), dtype=np.float32)
         all_idx = np.full((n_q, k), -1, dtype=np.int64)
         for qs in range(0, n_q, query_block):
@@ -132,8 +148,9 @@ class SparseIndex:
             for start, postings in self.blocks:
                 block = (q_block @ postings).toarray().astype(np.float32, copy=False)
                 idx = np.broadcast_to(np.arange(start, start + block.shape[1]), block.shape)
-                best_s, best_i = merge_topk(np.hstack([best_s, block]),
-                                            np.hstack([best_i, idx]), k)
+                if best_s.shape[1]:
+                    block, idx = np.hstack([best_s, block]), np.hstack([best_i, idx])
+                best_s, best_i = merge_topk(block, idx, k)
             all_scores[qs:qs + q_block.shape[0]] = best_s
             all_idx[qs:qs + q_block.shape[0]] = best_i
         return TopK(all_idx, all_scores)
