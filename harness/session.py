@@ -31,7 +31,8 @@ def run_grid(specs: list[RunSpec], *, db: Path, cache_dir: Path, data_root: Path
                 results.append(runner.run(spec))
             except UnsupportedPair as exc:
                 unsupported.append(str(exc))
-                console.print(f"skip: {exc}")
+                if len(specs) > 1:  # alone, it is the error below: one line, not two
+                    console.print(f"skip: {exc}")
     _summary(results)
     if unsupported and len(unsupported) == len(specs):
         if len(specs) == 1:
@@ -58,6 +59,6 @@ def _summary(results: list[RunResult]) -> None:
 
             timings = json.loads(timings)
         table.add_row(r.spec.model, r.spec.task, r.spec.variant or "-", r.main_metric,
-                      _fmt(r.main_score, "{:.5f}"), _fmt(timings.get("encode_corpus_s"), "{:.1f}"),
+                      _fmt(r.main_score, "{:.5f}"), _fmt(timings.get("encode_corpus_s", timings.get("encode_s")), "{:.1f}"),
                       _fmt(r.row.get("encode_docs_per_s"), "{:.1f}"), r.status, r.key[:12])
     Console(width=max(Console().width, 150)).print(table)

@@ -57,6 +57,7 @@ def test_single_unsupported_pair_fails(name: str, request: pytest.FixtureRequest
     assert result.exit_code != 0
     assert f"error: {model}" in result.stderr
     assert "does not support sts tasks such as STSBenchmark" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 @pytest.mark.parametrize("name", ["bm25", RETRIEVAL_ONLY])
