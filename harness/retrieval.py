@@ -81,6 +81,12 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
         extra["compression"] = {"spec": spec.compression, "scheme": plan.scheme,
                                 "dim": plan.dim_out, "planned_bytes_per_doc": plan.bytes_per_doc(),
                                 **getattr(encoder, "fit_info", {})}
+    alternatives = getattr(backend, "alternatives", None)
+    if alternatives is not None:  # e.g. MUVERA without its rerank, scored in the same run
+        extra["alternatives"] = {
+            name: evaluate_run(_run(top, data, task), data.qrels).means
+            for name, top in alternatives(queries_res.embeddings, docs_res.embeddings,
+                                          spec.k + extra_k).items()}
     if spec.backend != "exact":
         extra["fidelity"] = _fidelity(cost.top, queries_res.embeddings, docs_res.embeddings,
                                       spec.k + extra_k, data, task, evaluation.means)

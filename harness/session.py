@@ -58,7 +58,8 @@ def _summary(results: list[RunResult]) -> None:
             import json
 
             timings = json.loads(timings)
+        encode_s = timings.get("encode_corpus_s", timings.get("encode_s"))
         table.add_row(r.spec.model, r.spec.task, r.spec.variant or "-", r.main_metric,
-                      _fmt(r.main_score, "{:.5f}"), _fmt(timings.get("encode_corpus_s", timings.get("encode_s")), "{:.1f}"),
+                      _fmt(r.main_score, "{:.5f}"), _fmt(encode_s, "{:.1f}"),
                       _fmt(r.row.get("encode_docs_per_s"), "{:.1f}"), r.status, r.key[:12])
     Console(width=max(Console().width, 150)).print(table)

@@ -119,3 +119,11 @@ def test_candidate_recall_and_bad_specs() -> None:
     for bad in ("muvera:reps=x", "muvera:depth=3", "muvera:ksim=40", "muvera:rerank"):
         with pytest.raises(HarnessError):
             MuveraBackend(bad)
+
+
+def test_reranked_backend_reports_its_fde_only_ranking(tokens) -> None:  # noqa: ANN001
+    queries, docs = tokens
+    alt = MuveraBackend("muvera:rerank=50").alternatives(queries, docs, 10)["fde_only"]
+    plain = MuveraBackend("muvera:rerank=0").search(queries, docs, 10)
+    np.testing.assert_array_equal(alt.indices, plain.indices)
+    assert MuveraBackend("muvera:rerank=0").alternatives(queries, docs, 10) == {}

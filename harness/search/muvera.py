@@ -164,6 +164,13 @@ class MuveraBackend:
     def search(self, queries: Embeddings, docs: Embeddings, k: int) -> TopK:
         return self.build(queries, docs).search(slice(None), k)
 
+    def alternatives(self, queries: Embeddings, docs: Embeddings, k: int) -> dict[str, TopK]:
+        """Other rankings the same run reports: the FDE candidates alone, without the rerank."""
+        if not self.rerank:
+            return {}
+        searcher = MuveraSearcher(self, queries, docs)  # type: ignore[arg-type]
+        return {"fde_only": searcher.candidates(slice(None), k)}
+
 
 class MuveraSearcher:
     """Built MUVERA index: document FDEs (float32) and the fp32 token matrices for reranking."""
