@@ -115,12 +115,7 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
                     for metric, value in exp.items() if value is not None]
     stats = model.stats
     n_texts = stats.texts
-    costs = {
-        "bytes_per_doc": stats.nbytes / n_texts if n_texts else None,
-        "index_bytes": stats.nbytes,
-        "encode_docs_per_s": n_texts / stats.seconds if stats.seconds else None,
-        "query_encode_ms": 1000 * stats.seconds / n_texts if n_texts else None,
-    }
+    costs = stats.costs()
     return Outcome(
         scores=scores, query_scores=query_scores,
         timings={"encode_s": stats.seconds,

@@ -36,6 +36,16 @@ class EncodeStats:
     all_cached: bool = True
     sides: list[str] = field(default_factory=list)
 
+    def costs(self) -> dict[str, float | int | None]:
+        """Per-text cost columns (STS and classification encode texts, not documents)."""
+        n = self.texts
+        return {
+            "bytes_per_doc": self.nbytes / n if n else None,
+            "index_bytes": self.nbytes,
+            "encode_docs_per_s": n / self.seconds if self.seconds else None,
+            "query_encode_ms": 1000 * self.seconds / n if n else None,
+        }
+
 
 class CachedMtebEncoder:
     """mteb's encoder interface over our ``Encoder``; every batch of texts goes through the cache.

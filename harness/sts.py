@@ -129,14 +129,9 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     # The gold score next to the prediction lets anyone recompute the correlation from the store.
     query_scores += [(pid, "gold_score", g) for pid, g in zip(data.pair_ids, data.scores,
                                                               strict=True)]
-    n_texts = model.stats.texts
     stats = model.stats
-    costs = {
-        "bytes_per_doc": stats.nbytes / n_texts if n_texts else None,
-        "index_bytes": stats.nbytes,
-        "encode_docs_per_s": n_texts / stats.seconds if stats.seconds else None,
-        "query_encode_ms": 1000 * stats.seconds / n_texts if n_texts else None,
-    }
+    n_texts = stats.texts
+    costs = stats.costs()
     return Outcome(
         scores=scores, query_scores=query_scores,
         timings={"encode_s": stats.seconds,
