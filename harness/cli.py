@@ -71,6 +71,10 @@ class HarnessGroup(click.Group):
 @click.version_option(package_name="embedding-harness")
 def main() -> None:
     """Benchmark text-embedding retrieval: quality and cost, dense to multi-vector."""
+    import logging
+
+    # Some model packages switch the root logger to INFO; faiss then reports every CPU-feature probe.
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 
 db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
