@@ -73,7 +73,7 @@ def main() -> None:
     """Benchmark text-embedding retrieval: quality and cost, dense to multi-vector."""
     import logging
 
-    # Some model packages switch the root logger to INFO; faiss then reports every CPU-feature probe.
+    # Some model packages set the root logger to INFO; faiss then logs each CPU-feature probe.
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 
