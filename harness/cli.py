@@ -84,16 +84,33 @@ data_option = click.option("--data-root", type=click.Path(file_okay=False, path_
                            help="Data root [default: $HARNESS_DATA, then ../shared/data].")
 
 
+MODEL_TASK_OPTIONS = (
+    click.option("-m", "--model", "models", multiple=True, required=True,
+                 help="Model name (repeat)."),
+    click.option("-t", "--task", "tasks", multiple=True, required=True, help="Task name (repeat)."),
+)
+RUN_OPTIONS = (
+    click.option("--force", is_flag=True, help="Re-run even if the run key is already stored."),
+    click.option("--batch-size", default=32, show_default=True),
+    click.option("-k", "--top-k", "k", default=1000, show_default=True, help="Retrieval depth."),
+    click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None),
+    click.option("--no-progress", is_flag=True, help="No progress bars."),
+    db_option,
+    data_option,
+)
+
+
+def with_options(*options):  # noqa: ANN002, ANN201 - click decorators
+    """Apply click options in the order given (shared by `run` and `sweep`)."""
+    def decorate(f):  # noqa: ANN001, ANN202
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return decorate
+
+
 @main.command()
-@click.option("-m", "--model", "models", multiple=True, required=True, help="Model name (repeat).")
-@click.option("-t", "--task", "tasks", multiple=True, required=True, help="Task name (repeat).")
-@click.option("--force", is_flag=True, help="Re-run even if the run key is already stored.")
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("-k", "--top-k", "k", default=1000, show_default=True, help="Retrieval depth.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--no-progress", is_flag=True, help="No progress bars.")
-@db_option
-@data_option
+@with_options(*MODEL_TASK_OPTIONS, *RUN_OPTIONS)
 def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size: int, k: int,
         cache_dir: Path | None, no_progress: bool, db: Path | None,
         data_root: Path | None) -> None:

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import click
 
-from harness.cli import _default_cache, _default_db, data_option, db_option
+from harness.cli import (
+    MODEL_TASK_OPTIONS,
+    RUN_OPTIONS,
+    _default_cache,
+    _default_db,
+    with_options,
+)
 
 # "fp32" is the uncompressed model: the same run (and key) as a plain `harness run`.
 ALIASES = {"fp32": "none"}
@@ -48,20 +54,13 @@ def validate(models: list[str], tasks: list[str], compressions: list[str],
 
 
 @click.command()
-@click.option("-m", "--model", "models", multiple=True, required=True, help="Model name (repeat).")
-@click.option("-t", "--task", "tasks", multiple=True, required=True, help="Task name (repeat).")
+@with_options(*MODEL_TASK_OPTIONS)
 @click.option("--compress", "compress", default="fp32", show_default=True,
               help="Comma list: fp32, fp16, int8, binary, binary+rescore[:N], mrl:D, pca:D, "
                    "pq:MxBITS, ivfpq:MxBITS[:NLIST[:NPROBE]].")
 @click.option("--backend", "backend", default="exact", show_default=True,
               help="Comma list: exact, hnsw[:m=M][:efc=N][:efs=N], ivf[:nlist=N][:nprobe=N].")
-@click.option("--force", is_flag=True, help="Re-run even if the run key is already stored.")
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("-k", "--top-k", "k", default=1000, show_default=True, help="Retrieval depth.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--no-progress", is_flag=True, help="No progress bars.")
-@db_option
-@data_option
+@with_options(*RUN_OPTIONS)
 def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backend: str,
           force: bool, batch_size: int, k: int, cache_dir: Path | None, no_progress: bool,
           db: Path | None, data_root: Path | None) -> None:
