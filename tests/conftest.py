@@ -34,10 +34,16 @@ def shared_cache() -> Path:
 
 def make_scifact_subset(data_root: Path, dest: Path, n_queries: int = 40,
                         n_extra_docs: int = 400) -> Path:
-    """A real BEIR folder: the first test queries of SciFact, their judged documents and the
-    first ``n_extra_docs`` corpus documents. Returns the data root holding ``beir/scifact``."""
-    src = data_root / "beir" / "scifact"
-    out = dest / "beir" / "scifact"
+    """The SciFact subset the spine tests use; returns the data root holding ``beir/scifact``."""
+    return make_beir_subset(data_root, dest, "scifact", n_queries, n_extra_docs)
+
+
+def make_beir_subset(data_root: Path, dest: Path, name: str, n_queries: int,
+                     n_extra_docs: int) -> Path:
+    """A real BEIR folder: the first ``n_queries`` test queries of ``name``, their judged
+    documents and the first ``n_extra_docs`` corpus documents. Returns the data root."""
+    src = data_root / "beir" / name
+    out = dest / "beir" / name
     (out / "qrels").mkdir(parents=True, exist_ok=True)
     lines = (src / "qrels" / "test.tsv").read_text().splitlines()
     header, rows = lines[0], [r.split("\t") for r in lines[1:]]

@@ -9,7 +9,6 @@ Embeddings go through the shared cache, so a second session re-encodes nothing.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.data_root import REPO_ROOT
+from tests.conftest import make_beir_subset
 
 PUBLISHED = REPO_ROOT / "ci" / "expected" / "published.yaml"
 
@@ -31,22 +31,7 @@ def make_nfcorpus_subset(data_root: Path, dest: Path, n_queries: int = 25,
                          n_extra_docs: int = 300) -> None:
     """The first ``n_queries`` NFCorpus test queries, their judged documents and the first
     ``n_extra_docs`` corpus documents, as a real BEIR folder under ``dest/beir/nfcorpus``."""
-    src, out = data_root / "beir" / "nfcorpus", dest / "beir" / "nfcorpus"
-    (out / "qrels").mkdir(parents=True, exist_ok=True)
-    lines = (src / "qrels" / "test.tsv").read_text().splitlines()
-    rows = [r.split("\t") for r in lines[1:]]
-    qids = list(dict.fromkeys(r[0] for r in rows))[:n_queries]
-    kept = [r for r in rows if r[0] in set(qids)]
-    judged = {r[1] for r in kept}
-    with (src / "corpus.jsonl").open() as fh, (out / "corpus.jsonl").open("w") as oh:
-        for i, line in enumerate(fh):
-            if i < n_extra_docs or json.loads(line)["_id"] in judged:
-                oh.write(line)
-    with (src / "queries.jsonl").open() as fh, (out / "queries.jsonl").open("w") as oh:
-        for line in fh:
-            if json.loads(line)["_id"] in set(qids):
-                oh.write(line)
-    (out / "qrels" / "test.tsv").write_text("\n".join([lines[0], *map("\t".join, kept)]) + "\n")
+    make_beir_subset(data_root, dest, "nfcorpus", n_queries, n_extra_docs)
 
 
 def build_board_db(db: Path, data_root: Path, scifact_subset: Path, cache: Path) -> Path:
