@@ -31,7 +31,7 @@ test-slow: setup
 	$(BIN)/pytest -q -m slow
 
 bench: setup
-	$(BIN)/python -m harness.bench
+	$(BIN)/python -m bench
 
 check: setup
 	$(BIN)/harness check ci/expected/ci-subset.yaml --markdown results/check.md --no-progress

@@ -19,15 +19,15 @@ from adapters.registry import load_model
 from harness import __version__
 from harness.environment import environment, peak_rss_mb, torch_threads
 from harness.errors import HarnessError
-from harness.outcome import Context, Outcome, Prepared
+from harness.kinds.outcome import Context, Outcome, Prepared
 from harness.spec import RunSpec, canonical_spec, run_key
 from harness.store import RunRecord, Store
 from harness.tasks.base import TaskMeta
 from harness.tasks.registry import get_task
 
 # task type -> module with prepare(task, data_root) and execute(prepared, encoder, spec, ctx)
-TASK_KINDS: dict[str, str] = {"retrieval": "harness.retrieval", "sts": "harness.sts",
-                              "classification": "harness.classification"}
+TASK_KINDS: dict[str, str] = {"retrieval": "harness.kinds.retrieval", "sts": "harness.kinds.sts",
+                              "classification": "harness.kinds.classification"}
 
 # compression name prefix -> "module:wrap(encoder, spec_string) -> Encoder"; "none" is identity
 COMPRESSIONS: dict[str, str] = {

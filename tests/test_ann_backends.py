@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from harness.cache import EmbeddingCache
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.search.ann import BackendSpecError, HnswBackend, fidelity, parse_backend
 from harness.search.base import TopK

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from harness.mteb_beir import mteb_scores
+from harness.tasks.mteb_beir import mteb_scores
 from tests.helpers import cli, count_rows, main_scores, run_cli
 
 

@@ -15,7 +15,7 @@ from adapters.base import Encoder
 from adapters.compressed import CompressedEncoder
 from adapters.registry import load_model
 from harness.cache import EmbeddingCache
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner, RunResult
 from harness.spec import RunSpec
 from harness.store import Store

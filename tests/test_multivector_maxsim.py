@@ -17,7 +17,7 @@ from harness.embeddings import MultiVectorEmbeddings
 from harness.errors import HarnessError
 from harness.search.maxsim import maxsim_rerank, maxsim_search
 from harness.search.muvera import FDEConfig, MuveraBackend, _random, candidate_recall, fde
-from harness.stats import describe
+from harness.search.stats import describe
 from harness.tasks.beir import load_beir
 from harness.tasks.registry import get_task, require_available
 

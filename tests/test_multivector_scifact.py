@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.cache import EmbeddingCache
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec
 from harness.store import Store

@@ -20,7 +20,7 @@ from adapters.registry import load_model
 from harness.cache import EmbeddingCache
 from harness.embeddings import Embeddings, MultiVectorEmbeddings, SparseEmbeddings
 from harness.errors import EmbeddingError
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec
 from harness.store import Store

@@ -13,7 +13,7 @@ from harness.cache import EmbeddingCache
 from harness.embeddings import DenseEmbeddings, SparseEmbeddings, load_embeddings
 from harness.search.exact import exact_search
 from harness.search.sparse import SparseIndex, align_queries, document_weights, sparse_search
-from harness.stats import describe
+from harness.search.stats import describe
 from harness.tasks.beir import load_beir
 from harness.tasks.registry import get_task, require_available
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.errors import DataError
-from harness.sts import load_sts
+from harness.kinds.sts import load_sts
 from harness.tasks.mteb_tasks import source
 from harness.tasks.registry import get_task
 

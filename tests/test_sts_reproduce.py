@@ -11,7 +11,7 @@ import yaml
 
 from harness.cache import EmbeddingCache
 from harness.data_root import REPO_ROOT
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec
 from harness.store import Store

@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 
 from harness.cache import EmbeddingCache
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec
 from harness.store import Store
@@ -86,8 +86,8 @@ def test_sparse_embeddings_go_through_mtebs_evaluator(data_root: Path, tmp_path:
     """A sparse family (CSR vectors) is scored by mteb's STS evaluator without densifying."""
     from adapters.registry import load_model
     from harness.errors import UnknownNameError
-    from harness.mteb_bridge import CachedMtebEncoder, evaluate, local_task
-    from harness.sts import _dataset, load_sts
+    from harness.kinds.mteb_bridge import CachedMtebEncoder, evaluate, local_task
+    from harness.kinds.sts import _dataset, load_sts
     from harness.tasks.mteb_tasks import source
 
     try:

@@ -58,7 +58,7 @@ def check(expected_file: Path | None, markdown_file: Path | None, baseline: str 
     from harness.cli import _default_cache, _default_db
     from harness.data_root import resolve_data_root
     from harness.errors import HarnessError
-    from harness.outcome import Context
+    from harness.kinds.outcome import Context
     from harness.runner import Runner
     from harness.store import Store
 

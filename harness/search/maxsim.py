@@ -149,5 +149,5 @@ class MaxSimSearcher:
 
 def build_searcher(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings
                    ) -> MaxSimSearcher:
-    """Used by the runner's cost measurement to build the index once (harness/latency.py)."""
+    """Used by the runner's cost measurement to build the index once (harness/search/latency.py)."""
     return MaxSimSearcher(queries, docs)

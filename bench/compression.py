@@ -28,11 +28,11 @@ from typing import Any
 
 from harness.cache import EmbeddingCache
 from harness.data_root import resolve_data_root, results_root
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec, grid
 from harness.store import Store
-from harness.sweep_cli import split_list, validate
+from harness.cli.sweep import split_list, validate
 
 MODEL, TASK = "all-MiniLM-L6-v2", "SciFact"
 COMPRESS = "fp32,fp16,int8,binary,binary+rescore,mrl:256,mrl:128,mrl:64,pq:48x8"
@@ -81,7 +81,7 @@ def _mteb_side(tmp: Path, root: Path) -> dict[str, Any]:
 
     from adapters.dense import minilm_dir
     from adapters.registry import load_model
-    from harness.mteb_beir import mteb_scores
+    from harness.tasks.mteb_beir import mteb_scores
 
     folder = root / "beir" / "scifact"
     began = time.perf_counter()

@@ -10,7 +10,7 @@ from rich.table import Table
 from harness.cache import EmbeddingCache
 from harness.data_root import resolve_data_root
 from harness.errors import HarnessError
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner, RunResult, UnsupportedPair
 from harness.spec import RunSpec
 from harness.store import Store

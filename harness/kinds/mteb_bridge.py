@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from adapters.base import Encoder, Side
 from harness.errors import HarnessError
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 
 
 @dataclass

@@ -25,7 +25,7 @@ def _default_cache() -> Path:
 
 # Commands defined in other modules, imported only when invoked (keeps --help fast).
 LAZY_COMMANDS: dict[str, str] = {
-    "sweep": "harness.sweep_cli:sweep",
+    "sweep": "harness.cli.sweep:sweep",
     "board": "leaderboard.cli:board",
     "import-mteb": "harness.published:import_mteb",
     "check": "harness.check.cli:check",
@@ -115,7 +115,7 @@ def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size
         cache_dir: Path | None, no_progress: bool, db: Path | None,
         data_root: Path | None) -> None:
     """Evaluate every MODEL x TASK pair and store the results."""
-    from harness.session import run_grid
+    from harness.cli.session import run_grid
     from harness.spec import grid
 
     specs = grid(list(models), list(tasks), k=k)
@@ -156,7 +156,7 @@ def ls(what: str, data_root: Path | None) -> None:
 def results(as_json: bool, tasks: tuple[str, ...], models: tuple[str, ...], by_type: bool,
             db: Path | None) -> None:
     """Show stored results: main score and cost per run."""
-    from harness.report import print_results, results_frame
+    from harness.cli.report import print_results, results_frame
 
     frame = results_frame(db or _default_db(), tasks, models)
     if by_type:

@@ -65,7 +65,7 @@ def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backen
           force: bool, batch_size: int, k: int, cache_dir: Path | None, no_progress: bool,
           db: Path | None, data_root: Path | None) -> None:
     """Evaluate every compression x backend variant of MODEL on TASK (one encode)."""
-    from harness.session import run_grid
+    from harness.cli.session import run_grid
     from harness.spec import grid
 
     compressions, backends = split_list(compress), split_list(backend)
@@ -76,7 +76,7 @@ def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backen
     db = db or _default_db()
     code = run_grid(specs, db=db, cache_dir=cache_dir or _default_cache(), data_root=data_root,
                     force=force, batch_size=batch_size, progress=not no_progress)
-    from harness.report import print_results, results_frame
+    from harness.cli.report import print_results, results_frame
 
     print_results(results_frame(db, tasks, models))  # the trade-off: scores beside costs
     sys.exit(code)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.cache import EmbeddingCache
 from harness.data_root import resolve_data_root
-from harness.outcome import Context
+from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec
 from harness.store import Store
@@ -33,7 +33,7 @@ def run(out_dir: Path) -> dict:
         from sentence_transformers import SentenceTransformer
 
         from adapters.dense import minilm_dir
-        from harness.mteb_beir import mteb_scores
+        from harness.tasks.mteb_beir import mteb_scores
 
         began = time.perf_counter()
         model = SentenceTransformer(str(minilm_dir()), device="cpu")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from adapters.base import Encoder
 from harness.errors import DataError
-from harness.mteb_bridge import CachedMtebEncoder, evaluate, local_task, mteb_version
-from harness.outcome import Context, Outcome, Prepared
+from harness.kinds.mteb_bridge import CachedMtebEncoder, evaluate, local_task, mteb_version
+from harness.kinds.outcome import Context, Outcome, Prepared
 from harness.spec import RunSpec
 from harness.tasks.base import TaskMeta
 from harness.tasks.mteb_tasks import source

@@ -1,8 +1,8 @@
-"""`make bench`: run every benchmark module in ``harness.benches`` and write one report.
+"""`make bench`: run every benchmark module in ``bench`` and write one report.
 
 Writes ``results/bench/report.json`` and ``results/bench/report.md``. Speed and memory goals live
 here as measured figures with their goal, never as timed assertions in tests.
-Run one section with ``python -m harness.bench spine`` (module names under harness/benches).
+Run one section with ``python -m bench spine`` (module names under bench/).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from harness.environment import environment
 
 
 def _sections(only: list[str]) -> list[str]:
-    import harness.benches as pkg
+    import bench as pkg
 
     names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
     return [n for n in names if not only or n in only]
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in _sections(only):
         began = time.perf_counter()
         print(f"bench: {name} …", flush=True)
-        section = importlib.import_module(f"harness.benches.{name}").run(out_dir)
+        section = importlib.import_module(f"bench.{name}").run(out_dir)
         section["seconds"] = time.perf_counter() - began
         report["sections"][name] = section
         (out_dir / "report.json").write_text(json.dumps(report, indent=1, default=str))

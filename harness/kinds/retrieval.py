@@ -7,14 +7,14 @@ from pathlib import Path
 
 from adapters.base import Encoder
 from harness.embeddings import Embeddings
-from harness.latency import measure, searcher_for
+from harness.search.latency import measure, searcher_for
 from harness.metrics import evaluate_run
-from harness.outcome import Context, Outcome, Prepared
+from harness.kinds.outcome import Context, Outcome, Prepared
 from harness.search.ann import fidelity
 from harness.search.base import TopK
 from harness.search.registry import get_backend
 from harness.spec import RunSpec
-from harness.stats import describe
+from harness.search.stats import describe
 from harness.tasks.base import RetrievalData, TaskMeta
 from harness.tasks.beir import load_beir
 from harness.tasks.registry import require_available
@@ -71,7 +71,7 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
         "search_qps": cost.qps,
         "threads": max(cost.threads.values(), default=None),
         "search_threads": cost.threads,  # batch search (queries/s)
-        "latency_threads": 1,  # single-query p50/p95 (see harness/latency.py)
+        "latency_threads": 1,  # single-query p50/p95 (see harness/search/latency.py)
         "latency_queries": n_q,
     }
     extra = {"index": describe(docs_res.embeddings, queries_res.embeddings),

@@ -1,0 +1,5 @@
+"""``python -m harness.cli`` (used by tests that need a real subprocess)."""
+
+from harness.cli import main
+
+main()

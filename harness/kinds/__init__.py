@@ -1,0 +1,1 @@
+"""Task kinds: how each MTEB task type turns a model's embeddings into scores (one module each)."""
