@@ -3,6 +3,8 @@
 Dense: a float matrix (n x d). Sparse: a CSR matrix (n x V). Multi-vector: ragged per-item token
 matrices stored as one (total_tokens x d) matrix plus offsets. Each type saves to and loads from
 an ``.npz`` file without pickle, concatenates chunks, validates itself and knows its exact size.
+Quantized: what a compression stage (``harness.compression``) makes of dense vectors; it is never
+cached (it is recomputed from the cached dense vectors), so it has no ``save``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +20,19 @@ import scipy.sparse as sp
 from harness.errors import EmbeddingError
 
 Similarity = Literal["cosine", "dot"]
+Scheme = Literal["fp16", "fp8", "int8", "int4", "binary", "pq", "ivfpq"]
+IVF_ID_BYTES = 8  # faiss inverted lists store an int64 id beside every code
+
+
+def normalise(v: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float32): the one cosine normalisation of the harness."""
+    v = np.ascontiguousarray(v, dtype=np.float32)
+    return v / np.clip(np.linalg.norm(v, axis=1, keepdims=True), 1e-12, None)
+
+
+def for_similarity(v: np.ndarray, similarity: str) -> np.ndarray:
+    """float32 rows ready for inner products: normalised when the similarity is cosine."""
+    return normalise(v) if similarity == "cosine" else np.ascontiguousarray(v, np.float32)
 
 
 @dataclass(frozen=True)
@@ -202,7 +217,68 @@ class MultiVectorEmbeddings:
                                      np.concatenate(offsets).astype(np.int64))
 
 
-Embeddings = DenseEmbeddings | SparseEmbeddings | MultiVectorEmbeddings
+@dataclass(frozen=True, eq=False)
+class QuantizedEmbeddings:
+    """Exactly the bytes an index stores per item (``codes``) plus what is needed to score them;
+    ``nbytes`` is therefore the true index size."""
+
+    codes: np.ndarray  # float16, fp8 (uint8 bits), int8, packed int4, sign bits or PQ codes
+    scheme: Scheme
+    dim: int  # dimension of the decoded vectors
+    similarity: str = "cosine"
+    scale: np.ndarray | None = None  # int8/int4/fp8: per-dimension step (corpus-calibrated)
+    offset: np.ndarray | None = None  # int8/int4: per-dimension minimum
+    index: Any = None  # pq/ivfpq: the trained faiss index holding the corpus codes
+    rescore: int = 0  # binary documents: re-score this many Hamming candidates (0: none)
+    floats: np.ndarray | None = None  # binary queries: the float query, for re-scoring
+
+    kind = "quantized"
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        if self.scheme == "ivfpq":  # inverted lists: code + id per document
+            return int(self.codes.shape[0] * (self.index.code_size + IVF_ID_BYTES))
+        if self.scheme == "pq":
+            return int(self.codes.shape[0] * self.index.code_size)
+        return int(self.codes.nbytes)
+
+    def validate(self, n: int, texts: Sequence[str] = ()) -> None:
+        if len(self) != n:
+            raise EmbeddingError(f"compressed embeddings hold {len(self)} items, expected {n}")
+
+    def take(self, rows: slice) -> QuantizedEmbeddings:
+        floats = None if self.floats is None else self.floats[rows]
+        return QuantizedEmbeddings(self.codes[rows], self.scheme, self.dim, self.similarity,
+                                   self.scale, self.offset, self.index, self.rescore, floats)
+
+    def decode(self) -> np.ndarray:
+        """The float vectors these codes stand for (binary: +-1 per bit)."""
+        if self.scheme == "fp16":
+            return self.codes.astype(np.float32)
+        if self.scheme == "int8":
+            assert self.scale is not None and self.offset is not None
+            return (self.codes.astype(np.float32) + 128.0) * self.scale + self.offset
+        if self.scheme == "int4":
+            assert self.scale is not None and self.offset is not None
+            nibbles = np.stack([self.codes >> 4, self.codes & 15], axis=2)
+            codes = nibbles.reshape(len(self), -1)[:, :self.dim]
+            return codes.astype(np.float32) * self.scale + self.offset
+        if self.scheme == "fp8":
+            import torch
+
+            assert self.scale is not None
+            v = torch.from_numpy(self.codes).view(torch.float8_e4m3fn).to(torch.float32)
+            return v.numpy() * self.scale
+        if self.scheme == "binary":
+            bits = np.unpackbits(self.codes, axis=1, count=self.dim)
+            return bits.astype(np.float32) * 2.0 - 1.0
+        return np.asarray(self.index.sa_decode(self.codes), dtype=np.float32)
+
+
+Embeddings = DenseEmbeddings | SparseEmbeddings | MultiVectorEmbeddings | QuantizedEmbeddings
 
 
 def load_embeddings(path: Path) -> Embeddings:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import sys
+import threading
 from functools import lru_cache
 from importlib import metadata
 
@@ -55,9 +55,54 @@ def environment() -> dict[str, object]:
     torch = sys.modules.get("torch")
     env["gpu"] = (torch.cuda.get_device_name(0)
                   if torch is not None and torch.cuda.is_available() else None)
+    from harness.fingerprint import code_state
+
+    env.update(code_state())
     return env
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def rss_mb() -> float:
+    """Resident set size of this process now (Linux /proc; 0.0 where unavailable)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class RssSampler:
+    """Peak RSS of ONE run: a daemon thread samples RSS every ``interval`` seconds between
+    ``start`` and ``stop`` (``ru_maxrss`` is the process's lifetime peak, which every later run of
+    a grid would inherit).
+
+    ``peak_rss_mb`` is the process's RSS when the sampler was made (the interpreter and the
+    harness, before any model) plus how far this run's RSS rose above its own start: the memory
+    the run would have needed in a fresh process, without what earlier runs left behind (a model
+    kept loaded, allocator pools that never shrink). Absolute figures are kept beside it.
+    """
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.process_start_mb = rss_mb()
+        self._peak = self._start = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._peak = max(self._peak, rss_mb())
+
+    def start(self) -> None:
+        self._start = self._peak = rss_mb()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._peak = max(self._peak, rss_mb())
+        return {"peak_rss_mb": self.process_start_mb + self._peak - self._start,
+                "process_start_mb": self.process_start_mb, "run_start_mb": self._start,
+                "run_peak_mb": self._peak}

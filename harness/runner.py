@@ -1,7 +1,9 @@
 """Execute run specs: prepare the task, build the adapter, key the run, skip or run, store.
 
 The runner knows no model family and no task type: task kinds are looked up lazily by
-``TaskMeta.type``, and compression/backends travel inside the spec.
+``TaskMeta.type``; each declares the spec axes it uses (``AXES``), and compression/backends travel
+inside the spec as parsed values (``harness.spec``). The key carries the scoring fingerprint;
+peak RSS is sampled per run.
 """
 
 from __future__ import annotations
@@ -12,28 +14,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from adapters.base import Encoder
 from adapters.registry import load_model
 from harness import __version__
-from harness.environment import environment, peak_rss_mb, torch_threads
+from harness.environment import RssSampler, environment, torch_threads
 from harness.errors import HarnessError
 from harness.kinds.outcome import Context, Outcome, Prepared
-from harness.spec import RunSpec, canonical_spec, run_key
+from harness.spec import RunSpec, SpecError, canonical_spec, run_key
 from harness.store import RunRecord, Store
 from harness.tasks.base import TaskMeta
 from harness.tasks.registry import get_task
 
-# task type -> module with prepare(task, data_root) and execute(prepared, encoder, spec, ctx)
+# task type -> module with prepare(task, data_root), execute(prepared, encoder, spec, ctx) and
+# AXES, the spec axes it uses (a kind without AXES uses only the model's precision)
 TASK_KINDS: dict[str, str] = {"retrieval": "harness.kinds.retrieval", "sts": "harness.kinds.sts",
                               "classification": "harness.kinds.classification"}
-
-# compression name prefix -> "module:wrap(encoder, spec_string) -> Encoder"; "none" is identity
-COMPRESSIONS: dict[str, str] = {
-    c: "adapters.compressed:wrap"
-    for c in ("fp32", "fp16", "int8", "binary", "mrl", "pca", "pq", "ivfpq")
-}
+DEFAULT_AXES = frozenset({"precision"})
 
 
 class UnsupportedPair(HarnessError):
@@ -51,22 +50,27 @@ class RunResult:
     row: dict[str, Any] = field(default_factory=dict)
 
 
-def task_kind(task: TaskMeta):  # noqa: ANN201 - a module
+def task_kind(task: TaskMeta) -> ModuleType:
     if task.type not in TASK_KINDS:
         raise HarnessError(f"no runner for task type '{task.type}'")
     return importlib.import_module(TASK_KINDS[task.type])
 
 
-def apply_compression(encoder: Encoder, compression: str) -> Encoder:
-    if compression == "none":
-        return encoder
-    base = compression.split(":", 1)[0].split("+", 1)[0]
-    if base not in COMPRESSIONS:
-        from harness.errors import UnknownNameError
+def task_axes(task: TaskMeta) -> frozenset[str]:
+    return frozenset(getattr(task_kind(task), "AXES", DEFAULT_AXES))
 
-        raise UnknownNameError("compression", compression, ["none", *sorted(COMPRESSIONS)])
-    module, _, attr = COMPRESSIONS[base].partition(":")
-    return getattr(importlib.import_module(module), attr)(encoder, compression)
+
+def check_axes(spec: RunSpec, task: TaskMeta) -> frozenset[str]:
+    """The axes ``task``'s kind uses; a spec that sets any other axis is a one-line error."""
+    axes = task_axes(task)
+    unused = spec.unused_axes(axes)
+    if unused:
+        values = {"compression": spec.compression, "backend": spec.backend, "k": spec.k,
+                  "precision": spec.precision}
+        given = ", ".join(f"--{a} {values[a]}" for a in unused).replace("--k ", "-k ")
+        raise SpecError(f"{task.name} is a {task.type} task: it takes no {given} (it uses: "
+                        f"{', '.join(sorted(axes)) or 'no variant axes'})")
+    return axes
 
 
 @dataclass
@@ -77,32 +81,39 @@ class Runner:
     force: bool = False
     log: Callable[[str], None] = print
     _prepared: dict[str, Prepared] = field(default_factory=dict)
-    _encoders: dict[str, Encoder] = field(default_factory=dict)
+    _encoders: dict[tuple[str, str], Encoder] = field(default_factory=dict)
+    _rss: RssSampler = field(default_factory=RssSampler)
 
     def prepare(self, task: TaskMeta) -> Prepared:
         if task.name not in self._prepared:
             self._prepared[task.name] = task_kind(task).prepare(task, self.data_root)
         return self._prepared[task.name]
 
-    def encoder(self, name: str) -> Encoder:
-        if name not in self._encoders:  # one adapter (and one weight load) per model per process
-            self._encoders[name] = load_model(name)
-        return self._encoders[name]
+    def encoder(self, name: str, precision: str = "fp32") -> Encoder:
+        """One adapter (and one weight load) per model and precision per process."""
+        if (name, precision) not in self._encoders:
+            self._encoders[name, precision] = (load_model(name) if precision == "fp32"
+                                               else load_model(name, precision=precision))
+        return self._encoders[name, precision]
 
     def resolve(self, spec: RunSpec) -> tuple[TaskMeta, Prepared, Encoder, dict[str, Any], str]:
         """Everything before any encoding: validation, support check, key."""
         task = get_task(spec.task)
-        base = self.encoder(spec.model)
-        if not base.meta.supports(task.type):
+        axes = check_axes(spec, task)
+        encoder = self.encoder(spec.model, spec.precision)
+        if not encoder.meta.supports(task.type):
             raise UnsupportedPair(
-                f"{base.meta.name} ({base.meta.family}) does not support {task.type} tasks "
-                f"such as {task.name}; skipped")
-        encoder = apply_compression(base, spec.compression)
+                f"{encoder.meta.name} ({encoder.meta.family}) does not support {task.type} "
+                f"tasks such as {task.name}; skipped")
+        if "compression" in axes:  # a bad compression fails here, before any encoding
+            from harness.compression import make_compressor
+
+            make_compressor(spec.compression, encoder.meta, spec.k)
         prepared = self.prepare(task)
         canonical = canonical_spec(
             spec, encoder.meta.key_fields(),
             {"name": task.name, "type": task.type, "split": task.split,
-             "data_sha256": prepared.data_sha256})
+             "data_sha256": prepared.data_sha256}, axes)
         return task, prepared, encoder, canonical, run_key(canonical)
 
     def run(self, spec: RunSpec) -> RunResult:
@@ -112,9 +123,13 @@ class Runner:
             return RunResult(spec, key, "skipped", row.get("main_metric", task.main_score),
                              row.get("main_score"), self.store.scores(key), row)
         began = time.perf_counter()
-        outcome: Outcome = task_kind(task).execute(prepared, encoder, spec, self.ctx)
+        self._rss.start()
+        try:
+            outcome: Outcome = task_kind(task).execute(prepared, encoder, spec, self.ctx)
+        finally:
+            rss = self._rss.stop()
         wall = time.perf_counter() - began
-        row = self._row(spec, task, encoder, canonical, key, outcome, wall)
+        row = self._row(spec, task, encoder, canonical, key, outcome, wall, rss)
         self.store.write_run(RunRecord(row, outcome.scores, outcome.query_scores,
                                        outcome.rankings, outcome.task_queries, outcome.task_qrels),
                              replace=self.force)
@@ -122,9 +137,10 @@ class Runner:
                          outcome.scores, row)
 
     def _row(self, spec: RunSpec, task: TaskMeta, encoder: Encoder, canonical: dict[str, Any],
-             key: str, outcome: Outcome, wall: float) -> dict[str, Any]:
+             key: str, outcome: Outcome, wall: float, rss: dict[str, float]) -> dict[str, Any]:
         costs = dict(outcome.costs)
-        costs["peak_rss_mb"] = peak_rss_mb()
+        costs["peak_rss_mb"] = rss.pop("peak_rss_mb")  # this run's, see RssSampler
+        costs["rss"] = rss
         costs.setdefault("threads", torch_threads())  # the task kind knows who searched
         timings = dict(outcome.timings, wall_s=wall, cache_hit=outcome.cache_hit)
         return {

@@ -10,9 +10,9 @@ import pytest
 from harness.cache import EmbeddingCache
 from harness.kinds.outcome import Context
 from harness.runner import Runner
-from harness.search.ann import BackendSpecError, HnswBackend, fidelity, parse_backend
+from harness.search.ann import fidelity
 from harness.search.base import TopK
-from harness.spec import RunSpec
+from harness.spec import Backend, RunSpec, SpecError
 from harness.store import Store
 
 MODEL = "all-MiniLM-L6-v2"
@@ -68,8 +68,14 @@ def test_fidelity_counts_overlap() -> None:
 
 
 def test_backend_spec_parsing() -> None:
-    assert parse_backend("hnsw:m=8:efs=64") == ("hnsw", {"m": 8, "efc": 200, "efs": 64})
-    assert parse_backend("ivf") == ("ivf", {"nlist": 0, "nprobe": 8})
-    for bad in ("hnsw:m=0", "hnsw:efs", "ivf:probe=3", "hnsw:m=x"):
-        with pytest.raises(BackendSpecError):
-            HnswBackend(bad) if bad.startswith("hnsw") else parse_backend(bad)
+    hnsw = Backend.parse("hnsw:m=8:efs=64")
+    assert (hnsw.build_params, hnsw.query_params) == ({"m": 8, "efc": 200}, {"efs": 64})
+    assert str(hnsw) == "hnsw:m=8:efs=64"
+    ivf = Backend.parse("ivf")
+    assert (ivf.build_params, ivf.query_params) == ({"nlist": 0}, {"nprobe": 8})
+    # one canonical value: defaults filled, parameters in declared order
+    assert Backend.parse("hnsw:efs=128:efc=200:m=32") == Backend.parse("hnsw")
+    assert str(Backend.parse("hnsw:efs=64:m=16")) == "hnsw:m=16:efs=64"
+    for bad in ("hnsw:m=0", "hnsw:efs", "ivf:probe=3", "hnsw:m=x", "hnsw:m=8:m=9"):
+        with pytest.raises(SpecError):
+            Backend.parse(bad)

@@ -6,16 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from adapters.compressed import parse
+from adapters.registry import load_model
+from harness.compression import make_compressor
+from harness.spec import Compression
 from tests.helpers import cli, count_rows
 
 
 @pytest.mark.parametrize(("compress", "backend", "expected"), [
-    ("mrl:0", "exact", "D must be in 1..384"),
+    ("mrl:0", "exact", "invalid compression 'mrl:0': '0' (allowed for mrl: dim="),
     ("mrl:9999", "exact", "D must be in 1..384"),
     ("pq:7x8", "exact", "M must divide the model dimension 384"),
     ("pq:4x3", "exact", "multiple of 8"),
-    ("zstd", "exact", "Known: none, binary, fp16, fp32, int8"),
+    ("zstd", "exact", "unknown compression 'zstd' (Known: binary, binary+rescore, fp16"),
     ("fp16", "annoy", "unknown backend 'annoy'"),
     ("fp16", "hnsw:ef=5", "allowed for hnsw: m=<positive int>, efc=<positive int>"),
 ])
@@ -41,8 +43,8 @@ def test_unknown_backend_lists_known_ones(scifact_subset: Path, tmp_path: Path) 
 
 
 def test_planned_bytes_per_doc() -> None:
-    assert parse("binary", 384).bytes_per_doc() == 48
-    assert parse("pq:48x8", 384).bytes_per_doc() == 48
-    assert parse("pq:96x4", 384).bytes_per_doc() == 48
-    assert parse("mrl:64", 384).bytes_per_doc() == 256
-    assert parse("binary+rescore:200", 384).rescore == 200
+    meta = load_model("all-MiniLM-L6-v2").meta  # 384-d
+    for spec, size in (("binary", 48), ("pq:48x8", 48), ("pq:96x4", 48), ("mrl:64", 256),
+                       ("int4", 192), ("fp8", 384), ("fp16", 768), ("fp32", 1536)):
+        assert make_compressor(spec, meta).bytes_per_doc == size, spec
+    assert Compression.parse("binary+rescore:200")["depth"] == 200

@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.base import Encoder
-from adapters.compressed import CompressedEncoder
 from adapters.registry import load_model
 from harness.cache import EmbeddingCache
+from harness.compression import make_compressor
 from harness.kinds.outcome import Context
 from harness.runner import Runner, RunResult
 from harness.spec import RunSpec
@@ -95,15 +94,29 @@ def test_ivfpq_counts_codes_and_ids(runs) -> None:  # noqa: ANN001
     assert _row(runs, "ivfpq:24x8").row["bytes_per_doc"] == 24 + 8
 
 
-def test_wrapper_is_an_encoder_that_fits_on_documents(scifact_subset: Path) -> None:
+def test_int8_and_int4_stay_within_one_quantisation_step(scifact_subset: Path) -> None:
     base = load_model(MODEL)
-    wrapped = CompressedEncoder(base, "int8")
-    assert isinstance(wrapped, Encoder)
-    assert dict(wrapped.meta.options)["compression"] == "int8"
     docs = [json.loads(line)["text"] for line in
-            (scifact_subset / "beir" / "scifact" / "corpus.jsonl").read_text().splitlines()[:8]]
-    codes = wrapped.encode(docs, "document")
-    assert codes.codes.dtype == np.int8 and codes.codes.shape == (8, 384)
-    # dequantised vectors are within one quantisation step of the originals
-    original = base.encode(docs, "document").vectors
-    assert np.max(np.abs(codes.decode() - original) / wrapped._scale) <= 0.5 + 1e-4
+            (scifact_subset / "beir" / "scifact" / "corpus.jsonl").read_text().splitlines()[:64]]
+    original = base.encode(docs, "document")
+    for spec, dtype, width in (("int8", np.int8, 384), ("int4", np.uint8, 192)):
+        compressor = make_compressor(spec, base.meta)
+        compressor.fit(original)  # per-dimension ranges from the corpus
+        codes = compressor.transform(original, "document")
+        assert codes.codes.dtype == dtype and codes.codes.shape == (64, width), spec
+        step = np.max(np.abs(codes.decode() - original.vectors) / compressor.scale)
+        assert step <= 0.5 + 1e-4, spec
+
+
+def test_fp8_keeps_e4m3_relative_precision(scifact_subset: Path) -> None:
+    base = load_model(MODEL)
+    docs = [json.loads(line)["text"] for line in
+            (scifact_subset / "beir" / "scifact" / "corpus.jsonl").read_text().splitlines()[:64]]
+    original = base.encode(docs, "document")
+    compressor = make_compressor("fp8", base.meta)
+    compressor.fit(original)
+    codes = compressor.transform(original, "document")
+    assert codes.nbytes == 64 * 384  # one byte per dimension
+    decoded, v = codes.decode(), original.vectors
+    big = np.abs(v) > 0.05 * np.abs(v).max(axis=0)  # normal e4m3 range: 3 mantissa bits
+    assert np.max(np.abs(decoded - v)[big] / np.abs(v)[big]) <= 2 ** -4 + 1e-6

@@ -15,9 +15,12 @@ from adapters.registry import load_model
 from harness.cache import EmbeddingCache
 from harness.embeddings import MultiVectorEmbeddings
 from harness.errors import HarnessError
+from harness.search.base import overlap_recall
 from harness.search.maxsim import maxsim_rerank, maxsim_search
-from harness.search.muvera import FDEConfig, MuveraBackend, _random, candidate_recall, fde
+from harness.search.muvera import FDEConfig, _random, fde
+from harness.search.registry import build
 from harness.search.stats import describe
+from harness.spec import Backend
 from harness.tasks.beir import load_beir
 from harness.tasks.registry import get_task, require_available
 
@@ -63,11 +66,13 @@ def test_fast_maxsim_equals_naive_loop(tokens) -> None:  # noqa: ANN001
 def test_rerank_of_every_document_is_exact_maxsim(tokens) -> None:  # noqa: ANN001
     queries, docs = tokens
     exact = maxsim_search(queries, docs, 10)
-    backend = MuveraBackend(f"muvera:rerank={N_DOCS}")
-    top = backend.search(queries, docs, 10)
+    backend = Backend.parse(f"muvera:rerank={N_DOCS}")
+    searcher = build(backend, docs)
+    top = searcher.search(queries, 10, backend.query_params)
     np.testing.assert_allclose(top.scores, exact.scores, rtol=1e-5, atol=1e-5)
-    assert backend.stats["candidates_per_query"] == N_DOCS
-    assert backend.stats["fde_candidate_recall_vs_exact_maxsim_at_100"] == 1.0
+    stats = searcher.describe(queries, backend.query_params)
+    assert stats["candidates_per_query"] == N_DOCS
+    assert stats["fde_candidate_recall_vs_exact_maxsim_at_100"] == 1.0
     shuffled = np.array([np.random.default_rng(i).permutation(N_DOCS) for i in range(N_QUERIES)])
     again = maxsim_rerank(queries, docs, shuffled)
     np.testing.assert_allclose(again.scores[:, :10], exact.scores, rtol=1e-5, atol=1e-5)
@@ -113,17 +118,20 @@ def test_fde_inner_product_tracks_maxsim(tokens) -> None:  # noqa: ANN001
 def test_candidate_recall_and_bad_specs() -> None:
     truth = np.array([[1, 2, 3, 4], [5, 6, -1, -1]])
     cands = np.array([[4, 9, 1], [6, 7, 8]])
-    assert candidate_recall(cands, truth) == pytest.approx((2 / 4 + 1 / 2) / 2)
-    assert MuveraBackend("muvera:rerank=7:reps=3").config.reps == 3
-    assert MuveraBackend("muvera:rerank=7,ksim=4").config.ksim == 4
+    assert overlap_recall(cands, truth) == pytest.approx((2 / 4 + 1 / 2) / 2)
+    assert np.isnan(overlap_recall(cands, np.full((2, 3), -1)))  # no truth: no made-up recall
+    assert Backend.parse("muvera:rerank=7:reps=3")["reps"] == 3
+    assert Backend.parse("muvera:rerank=7,ksim=4")["ksim"] == 4
+    assert Backend.parse("muvera:rerank=7").query_params == {"rerank": 7}
     for bad in ("muvera:reps=x", "muvera:depth=3", "muvera:ksim=40", "muvera:rerank"):
         with pytest.raises(HarnessError):
-            MuveraBackend(bad)
+            Backend.parse(bad)
 
 
 def test_reranked_backend_reports_its_fde_only_ranking(tokens) -> None:  # noqa: ANN001
     queries, docs = tokens
-    alt = MuveraBackend("muvera:rerank=50").alternatives(queries, docs, 10)["fde_only"]
-    plain = MuveraBackend("muvera:rerank=0").search(queries, docs, 10)
+    searcher = build("muvera", docs)  # rerank is a query parameter: one build for both
+    alt = searcher.alternatives(queries, 10, {"rerank": 50})["fde_only"]
+    plain = searcher.search(queries, 10, {"rerank": 0})
     np.testing.assert_array_equal(alt.indices, plain.indices)
-    assert MuveraBackend("muvera:rerank=0").alternatives(queries, docs, 10) == {}
+    assert searcher.alternatives(queries, 10, {"rerank": 0}) == {}

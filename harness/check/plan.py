@@ -14,15 +14,14 @@ from pathlib import Path
 from adapters.registry import get_entry
 from harness.check.expected import ExpectedRow
 from harness.errors import HarnessError, UnknownNameError
-from harness.runner import COMPRESSIONS, TASK_KINDS, Runner, RunResult
-from harness.search.registry import BACKENDS
-from harness.spec import RunSpec
+from harness.runner import TASK_KINDS, Runner, RunResult, check_axes
+from harness.spec import Backend, Compression, RunSpec, SpecError
 from harness.tasks.base import TaskMeta
 from harness.tasks.registry import availability, get_task
 
 MAIN_SCORE = "main_score"  # stands for the task's own main metric, as in MTEB result files
 
-# MTEB's score keys per task type. A task kind module may widen its set with a METRICS tuple.
+# MTEB's score keys per task type.
 METRICS_BY_TYPE: dict[str, tuple[str, ...]] = {
     "sts": ("cosine_spearman", "cosine_pearson", "manhattan_spearman", "manhattan_pearson",
             "euclidean_spearman", "euclidean_pearson"),
@@ -31,16 +30,12 @@ METRICS_BY_TYPE: dict[str, tuple[str, ...]] = {
 
 
 def known_metrics(task: TaskMeta) -> tuple[str, ...]:
-    import importlib
-
     names: list[str] = [MAIN_SCORE, task.main_score]
     if task.type == "retrieval":
         from harness.metrics import RETRIEVAL_METRICS
 
         names += list(RETRIEVAL_METRICS)
     names += list(METRICS_BY_TYPE.get(task.type, ()))
-    if task.type in TASK_KINDS:
-        names += list(getattr(importlib.import_module(TASK_KINDS[task.type]), "METRICS", ()))
     return tuple(dict.fromkeys(names))
 
 
@@ -86,16 +81,38 @@ def validate(rows: list[ExpectedRow], data_root: Path) -> list[Planned]:
         if not state.available:
             raise row.error("task", f"{task.name} cannot run here ({state.reason}); mark the "
                                     "row reference_only with that reason")
-        if row.compression != "none" and \
-                row.compression.split(":", 1)[0].split("+", 1)[0] not in COMPRESSIONS:
-            raise row.error("compression", f"unknown compression '{row.compression}' (known: "
-                                           f"none, {', '.join(sorted(COMPRESSIONS))})")
-        if row.backend.split(":", 1)[0] not in BACKENDS:
-            raise row.error("backend", f"unknown backend '{row.backend}' (known: "
-                                       f"{', '.join(sorted(BACKENDS))})")
-        spec = RunSpec(entry.name, task.name, row.compression, row.backend, row.k)
-        planned.append(Planned(row, task, spec))
+        planned.append(Planned(row, task, _spec(row, entry.name, task)))
     return planned
+
+
+def _spec(row: ExpectedRow, model: str, task: TaskMeta) -> RunSpec:
+    """The row's spec, parsed as ``run``/``sweep`` parse theirs (same canonical values, same
+    key); an error names the row's field."""
+    for name, kind in (("compression", Compression), ("backend", Backend)):
+        try:
+            kind.parse(getattr(row, name))
+        except SpecError as exc:
+            raise row.error(name, str(exc)) from None
+    precision = getattr(row, "precision", "fp32")
+    try:
+        spec = RunSpec(model, task.name, row.compression, row.backend, row.k, precision)
+        check_axes(spec, task)
+    except SpecError as exc:
+        raise row.error("k" if "-k" in str(exc) else "backend", str(exc)) from None
+    return spec
+
+
+def reuse_note(runner: Runner, result: RunResult) -> str:
+    """Where a reused run came from: its scoring fingerprint and commit."""
+    import json
+
+    env = result.row.get("environment") or {}
+    if isinstance(env, str):
+        env = json.loads(env)
+    commit = env.get("git_commit")
+    dirty = " (dirty)" if env.get("git_dirty") else ""
+    return (f"; stored run from scoring fingerprint {env.get('scoring_fingerprint', '?')}"
+            f"{', commit ' + str(commit)[:12] + dirty if commit else ''}")
 
 
 @dataclass
@@ -132,8 +149,10 @@ def obtain(planned: list[Planned], runner: Runner, log: Callable[[str], None], *
             result = runner.run(item.spec)
             got.result, got.scores = result, dict(result.scores)
             status = "reused" if result.status == "skipped" else result.status
+            note = reuse_note(runner, result) if status == "reused" else ""
             log(f"{status:7s} {item.spec.model} on {item.spec.task}"
-                f"{' ' + item.spec.variant if item.spec.variant else ''} (run {result.key[:12]})")
+                f"{' ' + item.spec.variant if item.spec.variant else ''} (run {result.key[:12]}"
+                f"{note})")
         except Exception as exc:  # a broken run is an ERROR row; the other rows still run
             got.error = str(exc) if isinstance(exc, HarnessError) else \
                 f"{type(exc).__name__}: {exc}"

@@ -93,6 +93,8 @@ RUN_OPTIONS = (
     click.option("--force", is_flag=True, help="Re-run even if the run key is already stored."),
     click.option("--batch-size", default=32, show_default=True),
     click.option("-k", "--top-k", "k", default=1000, show_default=True, help="Retrieval depth."),
+    click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32",
+                 show_default=True, help="Model weights/activations precision."),
     click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None),
     click.option("--no-progress", is_flag=True, help="No progress bars."),
     db_option,
@@ -112,13 +114,15 @@ def with_options(*options):  # noqa: ANN002, ANN201 - click decorators
 @main.command()
 @with_options(*MODEL_TASK_OPTIONS, *RUN_OPTIONS)
 def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size: int, k: int,
-        cache_dir: Path | None, no_progress: bool, db: Path | None,
+        precision: str, cache_dir: Path | None, no_progress: bool, db: Path | None,
         data_root: Path | None) -> None:
     """Evaluate every MODEL x TASK pair and store the results."""
     from harness.cli.session import run_grid
+    from harness.cli.sweep import validate
     from harness.spec import grid
 
-    specs = grid(list(models), list(tasks), k=k)
+    specs = grid(list(models), list(tasks), k=k, precision=precision)
+    validate(specs)  # every spec checked before the first one runs
     code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
                     data_root=data_root, force=force, batch_size=batch_size,
                     progress=not no_progress)

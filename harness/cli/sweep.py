@@ -20,59 +20,61 @@ from harness.cli import (
     _default_db,
     with_options,
 )
-
-# "fp32" is the uncompressed model: the same run (and key) as a plain `harness run`.
-ALIASES = {"fp32": "none"}
+from harness.spec import RunSpec
 
 
 def split_list(value: str) -> list[str]:
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    seen: list[str] = []
-    for item in items:
-        item = ALIASES.get(item, item)
-        if item not in seen:
-            seen.append(item)
-    return seen
+    return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def validate(models: list[str], tasks: list[str], compressions: list[str],
-             backends: list[str]) -> None:
-    """Raise (HarnessError, one line saying what is allowed) on any bad name or spec."""
-    from adapters.registry import load_model
-    from harness.runner import apply_compression
-    from harness.search.registry import get_backend
+def validate(specs: list[RunSpec]) -> None:
+    """Raise (HarnessError, one line saying what is allowed) on any bad name, spec or axis a
+    task kind does not use; loads no weights and encodes nothing."""
+    from adapters.registry import get_entry, load_model
+    from harness.compression import make_compressor
+    from harness.runner import check_axes
+    from harness.search.registry import get_builder
     from harness.tasks.registry import get_task
 
-    for task in tasks:
-        get_task(task)
-    for backend in backends:
-        get_backend(backend)
-    for model in models:
-        encoder = load_model(model)  # cheap: weights load on first encode
-        for compression in compressions:
-            apply_compression(encoder, compression)
+    for spec in specs:
+        check_axes(spec, get_task(spec.task))
+        get_builder(spec.backend)
+        get_entry(spec.model)
+    metas = {}
+    for spec in specs:  # compressions against each model's dimension (adapters are cheap)
+        if "compression" in check_axes(spec, get_task(spec.task)):
+            if spec.model not in metas:
+                metas[spec.model] = load_model(spec.model).meta  # weights load on first encode
+            make_compressor(spec.compression, metas[spec.model], spec.k)
 
 
 @click.command()
 @with_options(*MODEL_TASK_OPTIONS)
 @click.option("--compress", "compress", default="fp32", show_default=True,
-              help="Comma list: fp32, fp16, int8, binary, binary+rescore[:N], mrl:D, pca:D, "
-                   "pq:MxBITS, ivfpq:MxBITS[:NLIST[:NPROBE]].")
+              help="Comma list: fp32 (= none), fp16, fp8, int8, int4, binary, "
+                   "binary+rescore[:N], mrl:D, pca:D, pq:MxBITS, "
+                   "ivfpq:MxBITS[:nlist=N][:nprobe=N].")
 @click.option("--backend", "backend", default="exact", show_default=True,
-              help="Comma list: exact, hnsw[:m=M][:efc=N][:efs=N], ivf[:nlist=N][:nprobe=N].")
+              help="Comma list: exact, hnsw[:m=M][:efc=N][:efs=N], ivf[:nlist=N][:nprobe=N], "
+                   "muvera[:rerank=N][:reps=N][:ksim=N][:dproj=N][:seed=N]. Runs that differ "
+                   "only in query parameters (efs, nprobe, rerank) share one built index.")
 @with_options(*RUN_OPTIONS)
 def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backend: str,
-          force: bool, batch_size: int, k: int, cache_dir: Path | None, no_progress: bool,
-          db: Path | None, data_root: Path | None) -> None:
-    """Evaluate every compression x backend variant of MODEL on TASK (one encode)."""
+          force: bool, batch_size: int, k: int, precision: str, cache_dir: Path | None,
+          no_progress: bool, db: Path | None, data_root: Path | None) -> None:
+    """Evaluate every compression x backend variant of MODEL on TASK (one encode).
+
+    Specs are parsed to canonical values first: ``fp32`` and ``none`` are one variant, as are
+    ``hnsw`` and ``hnsw:m=32:efc=200:efs=128``."""
     from harness.cli.session import run_grid
     from harness.spec import grid
 
     compressions, backends = split_list(compress), split_list(backend)
     if not compressions or not backends:
         raise click.UsageError("--compress and --backend need at least one item")
-    validate(list(models), list(tasks), compressions, backends)
-    specs = grid(list(models), list(tasks), tuple(compressions), tuple(backends), k=k)
+    specs = grid(list(models), list(tasks), tuple(compressions), tuple(backends), k=k,
+                 precision=precision)
+    validate(specs)
     db = db or _default_db()
     code = run_grid(specs, db=db, cache_dir=cache_dir or _default_cache(), data_root=data_root,
                     force=force, batch_size=batch_size, progress=not no_progress)

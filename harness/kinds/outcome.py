@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
 from adapters.base import Encoder, Side
 from harness.cache import EmbeddingCache, EncodeResult
+from harness.embeddings import Embeddings
+from harness.search.base import Searcher
+from harness.spec import Backend
 from harness.tasks.base import TaskMeta
+
+if TYPE_CHECKING:
+    from harness.compression import Compressor
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,8 @@ class Outcome:
 
 @dataclass
 class Context:
-    """Shared services for task kinds: the embedding cache, batch size and progress bars."""
+    """Shared services for task kinds: the embedding cache, batch size, progress bars, and the
+    last compressed vectors and built index (shared by the runs of a sweep)."""
 
     cache: EmbeddingCache
     batch_size: int = 32
@@ -50,10 +56,9 @@ class Context:
     # model name -> seconds of the first (warm-up) call, which loads weights: kept out of encode
     # throughput, reported as load time.
     load_seconds: dict[str, float] = field(default_factory=dict)
-    # compressed (documents, queries, fit+transform seconds) per compression and text sets: the
-    # same compression under two backends is fitted once (PQ training takes seconds)
-    compressed: dict[tuple[str, ...], tuple[EncodeResult, EncodeResult, float, dict]] = field(
-        default_factory=dict)
+    index_builds: int = 0  # indexes built in this process (a query-parameter sweep builds one)
+    _compressed: dict[tuple[str, ...], Compressed] = field(default_factory=dict)
+    _indexes: dict[tuple[str, str], BuiltIndex] = field(default_factory=dict)
 
     def warm_up(self, encoder: Encoder, side: Side) -> None:
         if encoder.meta.name not in self.load_seconds:
@@ -73,34 +78,53 @@ class Context:
         finally:
             bar.close()
 
-    def encode_compressed(self, encoder: Encoder, corpus: Sequence[str], queries: Sequence[str],
-                          label: str) -> tuple[EncodeResult, EncodeResult, float]:
-        """Corpus and query embeddings for ``encoder``, compression wrappers included.
-
-        A wrapper (anything with ``base`` and ``fit``/``transform``) is never encoded under its own
-        meta: its base model goes through the cache (so every variant shares one encode), then the
-        wrapper fits on the corpus (int8 ranges, PQ/PCA training) and transforms both sides.
-        Returns (documents, queries, seconds spent fitting and compressing).
-        """
-        base = getattr(encoder, "base", None)
-        source = base if base is not None and hasattr(encoder, "fit") else encoder
-        docs = self.encode(source, corpus, "document", f"{label} corpus")
-        qs = self.encode(source, queries, "query", f"{label} queries")
-        if source is encoder:
-            return docs, qs, 0.0
-        key = (json.dumps(encoder.meta.key_fields(), sort_keys=True),
-               str(getattr(encoder, "k", "")),
-               str(self.cache.folder(source, "document", corpus)),
-               str(self.cache.folder(source, "query", queries)))
-        if key not in self.compressed:
+    def compressed(self, compressor: Compressor, key: tuple[str, ...], docs: EncodeResult,
+                   queries: EncodeResult) -> Compressed:
+        """Fit ``compressor`` on the corpus and transform both sides, once per ``key`` (the
+        compression and the two cached text sets): the same compression under several backends
+        is fitted once (PQ training takes seconds). Only the last result is kept."""
+        if key not in self._compressed:
             began = time.perf_counter()
-            wrapper: Any = encoder
-            wrapper.fit(docs.embeddings)
-            docs = replace(docs, embeddings=wrapper.transform(docs.embeddings, "document"))
-            qs = replace(qs, embeddings=wrapper.transform(qs.embeddings, "query"))
-            self.compressed = {key: (docs, qs, time.perf_counter() - began,
-                                     dict(getattr(wrapper, "fit_info", {})))}  # only the last
-        docs, qs, seconds, fit_info = self.compressed[key]
-        if hasattr(encoder, "fit_info"):
-            encoder.fit_info = fit_info  # type: ignore[attr-defined]  # fitted by a twin wrapper
-        return docs, qs, seconds
+            compressor.fit(docs.embeddings)
+            docs_c = compressor.transform(docs.embeddings, "document")
+            queries_c = compressor.transform(queries.embeddings, "query")
+            self._compressed = {key: Compressed(docs_c, queries_c, time.perf_counter() - began,
+                                                dict(compressor.info), "|".join(key))}
+            self._indexes.clear()  # built over vectors that are gone
+        return self._compressed[key]
+
+    def index(self, vectors: Compressed, backend: Backend) -> BuiltIndex:
+        """The index of ``backend`` over ``vectors``, built once per (vectors, build parameters):
+        a sweep over query parameters (HNSW efs, IVF nprobe) searches ONE built index."""
+        from harness.search.registry import build
+
+        key = (vectors.key, backend.build_key)
+        if key in self._indexes:
+            held = self._indexes[key]
+            return replace(held, built_now=False)
+        began = time.perf_counter()
+        searcher = build(backend, vectors.docs)
+        self.index_builds += 1
+        self._indexes = {key: BuiltIndex(searcher, time.perf_counter() - began, True,
+                                         str(backend), self.index_builds)}
+        return self._indexes[key]
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """The vectors a retrieval run searches: compressed (or plain) documents and queries."""
+
+    docs: Embeddings
+    queries: Embeddings
+    seconds: float  # fit + transform
+    fit_info: dict[str, Any]
+    key: str  # what identifies these vectors (compression and text sets)
+
+
+@dataclass(frozen=True)
+class BuiltIndex:
+    searcher: Searcher
+    build_s: float
+    built_now: bool  # False: reused, built by an earlier run of this process
+    built_by: str  # the backend spec whose run built it
+    build_number: int  # the process's index-build counter when it was built

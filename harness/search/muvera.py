@@ -7,23 +7,24 @@ document partition takes the token whose SimHash bits are nearest in Hamming dis
 paper's ``fill_empty_partitions``). <FDE(q), FDE(d)> approximates MaxSim(q, d), so a dense inner
 product search returns candidates that exact MaxSim then reranks.
 
-Backend spec: ``muvera[:rerank=100][:reps=20][:ksim=5][:dproj=16][:seed=0]`` (``:`` separators, as
-the other backends; ``,`` is accepted too); ``rerank=0`` ranks by the FDE inner product alone.
-``build`` (used by the runner's cost measurement) encodes the documents once; ``stats`` records
-the candidates per query, the FDE size and the recall of the FDE candidates against exact
-MaxSim's top 100 (exact MaxSim is computed once per process, see ``maxsim.exact_top``).
+Backend spec (``harness.spec.Backend``): ``muvera[:rerank=100][:reps=20][:ksim=5][:dproj=16]
+[:seed=0]``; ``rerank`` is a query parameter (``rerank=0`` ranks by the FDE inner product alone),
+the others build the document FDEs once. ``describe`` records the candidates per query, the FDE
+size and the recall of the FDE candidates against exact MaxSim's top 100.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from harness.embeddings import DenseEmbeddings, Embeddings, MultiVectorEmbeddings
-from harness.errors import EmbeddingError, HarnessError
-from harness.search.base import TopK
+from harness.errors import EmbeddingError
+from harness.search.base import TopK, overlap_recall
 from harness.search.exact import exact_search
 from harness.search.maxsim import as_float32, exact_top, fingerprint, item_blocks, maxsim_rerank
 
@@ -105,100 +106,71 @@ def _fill_empty(sums: np.ndarray, empty: np.ndarray, n_part: int, bits: np.ndarr
         sums[cells] = projected[start + hamming.argmin(axis=1)]
 
 
-def candidate_recall(candidates: np.ndarray, truth: np.ndarray) -> float:
-    """Mean over queries of |candidates ∩ truth| / |truth| (rows of document indices, -1 = none)."""
-    hits = [len(set(c[c >= 0].tolist()) & set(t[t >= 0].tolist())) / max((t >= 0).sum(), 1)
-            for c, t in zip(candidates, truth, strict=True)]
-    return float(np.mean(hits)) if hits else 0.0
-
-
-class MuveraBackend:
-    """FDE inner-product candidates, then exact MaxSim rerank of the top ``rerank``."""
-
-    def __init__(self, name: str = "muvera") -> None:
-        self.name = name
-        _, _, rest = name.partition(":")
-        try:
-            params = {k: int(v) for k, v in (p.split("=", 1)
-                                             for p in rest.replace(",", ":").split(":") if p)}
-        except ValueError as err:
-            raise HarnessError(f"backend '{name}': parameters are key=integer ({err})") from None
-        unknown = set(params) - {"reps", "ksim", "dproj", "seed", "rerank"}
-        if unknown:
-            raise HarnessError(f"backend '{name}': unknown parameter(s) {sorted(unknown)}; "
-                               "known: reps, ksim, dproj, rerank, seed")
-        self.rerank = params.pop("rerank", 100)
-        self.config = FDEConfig(**params)
-        if not (1 <= self.config.ksim <= 12 and self.config.reps >= 1 and self.config.dproj >= 1
-                and self.rerank >= 0):
-            raise HarnessError(f"backend '{name}': out-of-range parameters")
-        self.stats: dict[str, object] = {}
-
-    def build(self, queries: Embeddings, docs: Embeddings) -> MuveraSearcher:
-        """Document FDEs once; the candidate-recall statistics over all queries."""
-        if not (isinstance(docs, MultiVectorEmbeddings) and
-                isinstance(queries, MultiVectorEmbeddings)):
-            raise EmbeddingError(f"muvera needs multi-vector embeddings, got {docs.kind}")
-        if queries.dim != docs.dim:
-            raise EmbeddingError(f"query token dimension {queries.dim} != document {docs.dim}")
-        searcher = MuveraSearcher(self, queries, docs)
-        began = time.perf_counter()
-        candidates = searcher.candidates(slice(None), max(self.rerank, RECALL_DEPTH))
-        search_s = time.perf_counter() - began
-        truth = exact_top(queries, docs, RECALL_DEPTH, key=fingerprint(queries, docs)).indices
-        n_cand = self.rerank or RECALL_DEPTH
-        self.stats = {
-            "fde_dim": self.config.dim, "fde_bytes_per_doc": self.config.dim * 4,
-            "reps": self.config.reps, "ksim": self.config.ksim, "dproj": self.config.dproj,
-            "rerank": self.rerank, "candidates_per_query": n_cand,
-            f"fde_candidate_recall_vs_exact_maxsim_at_{RECALL_DEPTH}":
-                candidate_recall(candidates.indices[:, :n_cand], truth),
-            f"fde_recall_at_{RECALL_DEPTH}_vs_exact_maxsim_at_{RECALL_DEPTH}":
-                candidate_recall(candidates.indices[:, :RECALL_DEPTH], truth),
-            "exact_top10_in_candidates":
-                candidate_recall(candidates.indices[:, :n_cand], truth[:, :10]),
-            "fde_encode_docs_s": searcher.build_s, "fde_search_all_queries_s": search_s,
-        }
-        return searcher
-
-    def search(self, queries: Embeddings, docs: Embeddings, k: int) -> TopK:
-        return self.build(queries, docs).search(slice(None), k)
-
-    def alternatives(self, queries: Embeddings, docs: Embeddings, k: int) -> dict[str, TopK]:
-        """Other rankings the same run reports: the FDE candidates alone, without the rerank."""
-        if not self.rerank:
-            return {}
-        searcher = MuveraSearcher(self, queries, docs)  # type: ignore[arg-type]
-        return {"fde_only": searcher.candidates(slice(None), k)}
+def build(docs: Embeddings, build_params: Mapping[str, Any]) -> MuveraSearcher:
+    """Document FDEs once; ``rerank`` (a query parameter) is chosen per search."""
+    if not isinstance(docs, MultiVectorEmbeddings):
+        raise EmbeddingError(f"muvera needs multi-vector embeddings, got {docs.kind}")
+    return MuveraSearcher(FDEConfig(**{k: int(v) for k, v in build_params.items()}), docs)
 
 
 class MuveraSearcher:
     """Built MUVERA index: document FDEs (float32) and the fp32 token matrices for reranking."""
 
-    def __init__(self, backend: MuveraBackend, queries: MultiVectorEmbeddings,
-                 docs: MultiVectorEmbeddings) -> None:
+    def __init__(self, config: FDEConfig, docs: MultiVectorEmbeddings) -> None:
         began = time.perf_counter()
-        self.config, self.rerank = backend.config, backend.rerank
-        self.queries, self.docs = queries, as_float32(docs)
-        self.doc_fde = DenseEmbeddings(fde(docs, self.config, "document"), "dot")
-        self.n_queries = len(queries)
-        # What a deployment stores: the FDEs plus the token matrices the rerank reads.
-        self.index_bytes = self.doc_fde.nbytes + (docs.nbytes if self.rerank else 0)
+        self.config, self.docs = config, as_float32(docs)
+        self.doc_fde = DenseEmbeddings(fde(docs, config, "document"), "dot")
+        self.token_bytes = docs.nbytes
         self.build_s = time.perf_counter() - began
+        self.index_bytes = self.doc_fde.nbytes + self.token_bytes
 
-    def _rows(self, rows: slice) -> MultiVectorEmbeddings:
-        start, stop, _ = rows.indices(self.n_queries)
-        offsets = self.queries.offsets[start:stop + 1]
-        return MultiVectorEmbeddings(self.queries.tokens[offsets[0]:offsets[-1]],
-                                     offsets - offsets[0])
+    def _check(self, queries: Embeddings) -> MultiVectorEmbeddings:
+        if not isinstance(queries, MultiVectorEmbeddings):
+            raise EmbeddingError(f"muvera needs multi-vector queries, got {queries.kind}")
+        if queries.dim != self.docs.dim:
+            raise EmbeddingError(f"query token dimension {queries.dim} != document "
+                                 f"{self.docs.dim}")
+        return queries
 
-    def candidates(self, rows: slice, depth: int) -> TopK:
-        query_fde = DenseEmbeddings(fde(self._rows(rows), self.config, "query"), "dot")
+    def candidates(self, queries: Embeddings, depth: int) -> TopK:
+        query_fde = DenseEmbeddings(fde(self._check(queries), self.config, "query"), "dot")
         return exact_search(query_fde, self.doc_fde, depth)
 
-    def search(self, rows: slice, k: int) -> TopK:
-        if not self.rerank:
-            return self.candidates(rows, k)
-        cand = self.candidates(rows, self.rerank)
-        top = maxsim_rerank(self._rows(rows), self.docs, cand.indices)
+    def search(self, queries: Embeddings, k: int, query_params: Mapping[str, Any]) -> TopK:
+        rerank = int(query_params.get("rerank", 100))
+        if not rerank:
+            return self.candidates(queries, k)
+        cand = self.candidates(queries, rerank)
+        top = maxsim_rerank(self._check(queries), self.docs, cand.indices)
         return TopK(top.indices[:, :k], top.scores[:, :k])
+
+    def alternatives(self, queries: Embeddings, k: int,
+                     query_params: Mapping[str, Any]) -> dict[str, TopK]:
+        """Other rankings the same run reports: the FDE candidates alone, without the rerank."""
+        if not int(query_params.get("rerank", 100)):
+            return {}
+        return {"fde_only": self.candidates(queries, k)}
+
+    def describe(self, queries: Embeddings, query_params: Mapping[str, Any]) -> dict[str, Any]:
+        """Candidates per query, FDE size and the recall of the FDE candidates against exact
+        MaxSim's top 100 (computed once per process, see ``maxsim.exact_top``)."""
+        rerank = int(query_params.get("rerank", 100))
+        q = self._check(queries)
+        began = time.perf_counter()
+        candidates = self.candidates(q, max(rerank, RECALL_DEPTH)).indices
+        search_s = time.perf_counter() - began
+        truth = exact_top(q, self.docs, RECALL_DEPTH, key=fingerprint(q, self.docs)).indices
+        n_cand = rerank or RECALL_DEPTH
+        c = self.config
+        return {
+            "fde_dim": c.dim, "fde_bytes_per_doc": c.dim * 4, "reps": c.reps, "ksim": c.ksim,
+            "dproj": c.dproj, "rerank": rerank, "candidates_per_query": n_cand,
+            f"fde_candidate_recall_vs_exact_maxsim_at_{RECALL_DEPTH}":
+                overlap_recall(candidates[:, :n_cand], truth),
+            f"fde_recall_at_{RECALL_DEPTH}_vs_exact_maxsim_at_{RECALL_DEPTH}":
+                overlap_recall(candidates[:, :RECALL_DEPTH], truth),
+            "exact_top10_in_candidates": overlap_recall(candidates[:, :n_cand], truth[:, :10]),
+            "fde_encode_docs_s": self.build_s, "fde_search_all_queries_s": search_s,
+            # what a deployment stores: the FDEs plus the token matrices the rerank reads
+            "index_bytes": self.doc_fde.nbytes + (self.token_bytes if rerank else 0),
+        }

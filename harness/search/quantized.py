@@ -1,86 +1,30 @@
-"""Compressed dense embeddings (fp16, int8, binary, PQ, IVF-PQ) and their exact search.
+"""Exact search over compressed dense embeddings (``harness.embeddings.QuantizedEmbeddings``).
 
-``QuantizedEmbeddings`` holds exactly the bytes an index would store per item (``codes``) plus
-what is needed to score them; ``nbytes`` is therefore the true index size. Exact search scores each
-scheme the way it is meant to be used: fp16 and int8 are decoded (dequantised) and compared by the
-model's similarity; binary codes by Hamming distance (faiss ``IndexBinaryFlat``), optionally
-re-scored with the float query against the top-N; PQ codes by asymmetric distance (faiss).
+Each scheme is scored the way it is meant to be used: fp16, fp8, int8 and int4 are decoded
+(dequantised) and compared by the model's similarity; binary codes by Hamming distance (faiss
+``IndexBinaryFlat``), optionally re-scored with the float query against the top-N; PQ codes by
+asymmetric distance (faiss).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from harness.embeddings import DenseEmbeddings, Embeddings
+from harness.embeddings import DenseEmbeddings, Embeddings, QuantizedEmbeddings, for_similarity
 from harness.errors import EmbeddingError
 from harness.search.base import TopK, merge_topk
 from harness.search.exact import exact_search
+
+DECODED = ("fp16", "fp8", "int8", "int4")  # searched as dequantised float vectors
 
 # faiss' OpenMP threads spin while waiting by default; on a machine shared with other jobs that
 # made PQ training 5x slower with 2 threads than with 1. Passive waiting removes that (set before
 # faiss, imported lazily below, loads its OpenMP runtime; a user's own setting wins).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-Scheme = Literal["fp16", "int8", "binary", "pq", "ivfpq"]
-IVF_ID_BYTES = 8  # faiss inverted lists store an int64 id beside every code
-
-
-def normalise(v: np.ndarray) -> np.ndarray:
-    v = np.ascontiguousarray(v, dtype=np.float32)
-    return v / np.clip(np.linalg.norm(v, axis=1, keepdims=True), 1e-12, None)
-
-
-@dataclass(frozen=True, eq=False)
-class QuantizedEmbeddings:
-    codes: np.ndarray  # what is stored per item: float16, int8, packed sign bits or PQ codes
-    scheme: Scheme
-    dim: int  # dimension of the decoded vectors
-    similarity: str = "cosine"
-    scale: np.ndarray | None = None  # int8: per-dimension step (corpus-calibrated)
-    offset: np.ndarray | None = None  # int8: per-dimension minimum
-    index: Any = None  # pq/ivfpq: the trained faiss index holding the corpus codes
-    rescore: int = 0  # binary documents: re-score this many Hamming candidates (0: none)
-    floats: np.ndarray | None = None  # binary queries: the float query, for re-scoring
-
-    kind = "quantized"
-
-    def __len__(self) -> int:
-        return int(self.codes.shape[0])
-
-    @property
-    def nbytes(self) -> int:
-        if self.scheme == "ivfpq":  # inverted lists: code + id per document
-            return int(self.codes.shape[0] * (self.index.code_size + IVF_ID_BYTES))
-        if self.scheme == "pq":
-            return int(self.codes.shape[0] * self.index.code_size)
-        return int(self.codes.nbytes)
-
-    def validate(self, n: int, texts: Sequence[str] = ()) -> None:
-        if len(self) != n:
-            raise EmbeddingError(f"compressed embeddings hold {len(self)} items, expected {n}")
-
-    def take(self, rows: slice) -> QuantizedEmbeddings:
-        floats = None if self.floats is None else self.floats[rows]
-        return QuantizedEmbeddings(self.codes[rows], self.scheme, self.dim, self.similarity,
-                                   self.scale, self.offset, self.index, self.rescore, floats)
-
-    def decode(self) -> np.ndarray:
-        """The float vectors these codes stand for (binary: +-1 per bit)."""
-        if self.scheme == "fp16":
-            return self.codes.astype(np.float32)
-        if self.scheme == "int8":
-            assert self.scale is not None and self.offset is not None
-            return (self.codes.astype(np.float32) + 128.0) * self.scale + self.offset
-        if self.scheme == "binary":
-            bits = np.unpackbits(self.codes, axis=1, count=self.dim)
-            return bits.astype(np.float32) * 2.0 - 1.0
-        return np.asarray(self.index.sa_decode(self.codes), dtype=np.float32)
-
 
 def as_float(e: Embeddings) -> np.ndarray:
     """Float vectors to index with an ANN backend, normalised when the similarity is cosine.
@@ -97,7 +41,7 @@ def as_float(e: Embeddings) -> np.ndarray:
         sim = "dot" if e.scheme in ("pq", "ivfpq") else e.similarity
     else:
         raise EmbeddingError(f"ANN backends index dense vectors, not {e.kind} embeddings")
-    return normalise(v) if sim == "cosine" else np.ascontiguousarray(v, dtype=np.float32)
+    return for_similarity(v, sim)
 
 
 def _faiss_topk(scores: np.ndarray, idx: np.ndarray) -> TopK:
@@ -105,53 +49,39 @@ def _faiss_topk(scores: np.ndarray, idx: np.ndarray) -> TopK:
 
 
 class QuantizedSearcher:
-    """Exact search over compressed documents; built once, then searched by query rows."""
+    """Exact search over compressed documents; built once, then searched by query batches."""
 
-    def __init__(self, queries: Embeddings, docs: QuantizedEmbeddings) -> None:
+    def __init__(self, docs: QuantizedEmbeddings) -> None:
         import faiss
 
         self.docs = docs
-        self.n_queries = len(queries)
         self.scheme = docs.scheme
-        if docs.scheme in ("fp16", "int8"):
-            if not isinstance(queries, QuantizedEmbeddings):
-                raise EmbeddingError(f"{docs.scheme} documents need {docs.scheme} queries")
-            self.q = DenseEmbeddings(_cos(queries.decode(), docs.similarity), "dot")
-            self.d = DenseEmbeddings(_cos(docs.decode(), docs.similarity), "dot")
-            self.index_bytes = docs.nbytes
+        self.index_bytes = docs.nbytes
+        if docs.scheme in DECODED:
+            self.d = DenseEmbeddings(for_similarity(docs.decode(), docs.similarity), "dot")
         elif docs.scheme == "binary":
-            if not isinstance(queries, QuantizedEmbeddings) or queries.scheme != "binary":
-                raise EmbeddingError("binary documents need binary queries")
-            self.qcodes = np.ascontiguousarray(queries.codes)
-            self.qfloat = (None if queries.floats is None
-                           else _cos(queries.floats, docs.similarity))
             self.bindex = faiss.IndexBinaryFlat(docs.dim)
             self.bindex.add(np.ascontiguousarray(docs.codes))
-            self.index_bytes = docs.nbytes
-        else:
-            self.qf = as_float(queries)
-            self.index_bytes = docs.nbytes
 
-    def search(self, rows: slice, k: int) -> TopK:
+    def search(self, queries: Embeddings, k: int, query_params: Mapping[str, Any]) -> TopK:
         docs = self.docs
         k = min(k, len(docs))
-        if self.scheme in ("fp16", "int8"):
-            q = DenseEmbeddings(self.q.vectors[rows], "dot")
+        if self.scheme in DECODED:
+            if not isinstance(queries, QuantizedEmbeddings) or queries.scheme != self.scheme:
+                raise EmbeddingError(f"{self.scheme} documents need {self.scheme} queries")
+            q = DenseEmbeddings(for_similarity(queries.decode(), docs.similarity), "dot")
             return exact_search(q, self.d, k)
         if self.scheme == "binary":
-            depth = max(k, docs.rescore) if docs.rescore else k
-            depth = min(depth, len(docs))
-            dist, idx = self.bindex.search(self.qcodes[rows], depth)
-            if not docs.rescore or self.qfloat is None:
+            if not isinstance(queries, QuantizedEmbeddings) or queries.scheme != "binary":
+                raise EmbeddingError("binary documents need binary queries")
+            depth = min(max(k, docs.rescore) if docs.rescore else k, len(docs))
+            dist, idx = self.bindex.search(np.ascontiguousarray(queries.codes), depth)
+            if not docs.rescore or queries.floats is None:
                 # dim - 2 * Hamming is the dot product of the +-1 vectors: higher is better
                 return _faiss_topk(docs.dim - 2.0 * dist, idx)
-            return _rescore(self.qfloat[rows], docs, idx, k)
-        scores, idx = docs.index.search(self.qf[rows], k)
+            return _rescore(for_similarity(queries.floats, docs.similarity), docs, idx, k)
+        scores, idx = docs.index.search(as_float(queries), k)
         return _faiss_topk(scores, idx)
-
-
-def _cos(v: np.ndarray, similarity: str) -> np.ndarray:
-    return normalise(v) if similarity == "cosine" else np.ascontiguousarray(v, np.float32)
 
 
 _BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)
@@ -172,8 +102,3 @@ def _rescore(q: np.ndarray, docs: QuantizedEmbeddings, cand: np.ndarray, k: int)
         scores[i] = 2.0 * positive - qi.sum()  # +1 for set bits, -1 for the others
     best_s, best_i = merge_topk(scores, cand.astype(np.int64), k)
     return TopK(best_i.astype(np.int64), best_s.astype(np.float32))
-
-
-def quantized_search(queries: Embeddings, docs: QuantizedEmbeddings, k: int) -> TopK:
-    """The exact backend's entry point for the ``quantized`` embedding kind."""
-    return QuantizedSearcher(queries, docs).search(slice(None), k)
