@@ -86,7 +86,11 @@ def test_full_model_passes_reusing_the_stored_run(runs: dict) -> None:
     only_full.write_text(runs["expected"].read_text().split(f"- model: {DEGRADED}")[0])
     result = _check(runs, only_full)
     assert result.exit_code == 0, result.output
-    assert f"reused  {FULL} on SciFact (run {runs['full_key'][:12]})" in result.stderr
+    said = " ".join(result.stderr.split())  # the console wraps long lines
+    from harness.fingerprint import scoring_fingerprint
+
+    assert (f"reused {FULL} on SciFact (run {runs['full_key'][:12]}) from scoring fingerprint "
+            f"{scoring_fingerprint()}") in said
     assert "PASS: 1 OK" in result.stdout
 
 

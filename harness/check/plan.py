@@ -111,7 +111,7 @@ def reuse_note(runner: Runner, result: RunResult) -> str:
         env = json.loads(env)
     commit = env.get("git_commit")
     dirty = " (dirty)" if env.get("git_dirty") else ""
-    return (f"; stored run from scoring fingerprint {env.get('scoring_fingerprint', '?')}"
+    return (f" from scoring fingerprint {env.get('scoring_fingerprint', '?')}"
             f"{', commit ' + str(commit)[:12] + dirty if commit else ''}")
 
 
@@ -151,8 +151,8 @@ def obtain(planned: list[Planned], runner: Runner, log: Callable[[str], None], *
             status = "reused" if result.status == "skipped" else result.status
             note = reuse_note(runner, result) if status == "reused" else ""
             log(f"{status:7s} {item.spec.model} on {item.spec.task}"
-                f"{' ' + item.spec.variant if item.spec.variant else ''} (run {result.key[:12]}"
-                f"{note})")
+                f"{' ' + item.spec.variant if item.spec.variant else ''} (run {result.key[:12]})"
+                f"{note}")
         except Exception as exc:  # a broken run is an ERROR row; the other rows still run
             got.error = str(exc) if isinstance(exc, HarnessError) else \
                 f"{type(exc).__name__}: {exc}"
