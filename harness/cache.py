@@ -1,53 +1,169 @@
 """Embedding cache: encode each (model, side, texts) once, chunk by chunk, atomically.
 
 Layout: ``<root>/<model>/<revision>-<options>/<side>/<texts sha>-c<chunk>/chunk-00000.npz`` plus a
-``chunk-00000.json`` sidecar holding how long that chunk took to encode, so throughput is known even
-when every chunk comes from the cache. Chunks are aligned to fixed boundaries, so a resumed encode
-batches texts exactly as an uninterrupted one and produces bit-identical vectors.
+``chunk-00000.json`` sidecar holding how long that chunk took to encode (so throughput is known even
+when every chunk comes from the cache), its row count and a sha256 over the chunk's bytes, its
+position and its texts. Every read verifies all of it (plus NaN/Inf): a chunk that does not verify
+is reported, discarded and re-encoded, never used. Chunks are aligned to fixed boundaries, so a
+resumed encode batches texts exactly as an uninterrupted one and produces bit-identical vectors.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import math
 import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from adapters.base import Encoder, Side
 from harness.embeddings import Embeddings, concat, load_embeddings
 
-DEFAULT_CHUNK = int(os.environ.get("HARNESS_CACHE_CHUNK", "1024"))
+DEFAULT_CHUNK = 1024  # texts per chunk; $HARNESS_CACHE_CHUNK overrides
+CHARS_PER_TOKEN_BOUND = 32  # a token covers at least one character; 32 leaves a wide margin
+_TMP_MAX_AGE_S = 3600  # a .tmp-* file without a live owner this old is debris of a killed run
+
+
+def chunk_size_from_env() -> int:
+    from harness.env import env_number
+
+    return int(env_number("HARNESS_CACHE_CHUNK", DEFAULT_CHUNK, minimum=1, maximum=1 << 20,
+                          integer=True))
 
 
 def texts_sha256(texts: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for text in texts:
-        data = text.encode("utf-8")
+        data = text.encode("utf-8", "surrogatepass")
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
+
+
+def clip_texts(texts: Sequence[str], max_length: int | None) -> list[str]:
+    """Cut each text to a character bound above what the model's max length can use.
+
+    Every adapter truncates to ``max_length`` tokens; clipping first keeps a 50 MB document from
+    being tokenised (or, for static models, embedded) whole. The cache key hashes the original.
+    """
+    if not max_length:
+        return list(texts)
+    bound = max_length * CHARS_PER_TOKEN_BOUND
+    return [t if len(t) <= bound else t[:bound] for t in texts]
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    """Write via a temp file (named after this pid) and rename; mode follows the umask."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-", suffix=path.suffix)
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; cache files are shared
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _owner_alive(name: str) -> bool:
+    match = re.match(r"\.tmp-(\d+)-", name)
+    if match is None:
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Delete temp files left by killed writers (a live writer's files are kept)."""
+    now = time.time()
+    for tmp in folder.glob(".tmp-*"):
+        try:
+            if int(tmp.name.split("-")[1]) == os.getpid():
+                continue
+        except (IndexError, ValueError):
+            pass
+        try:
+            if not _owner_alive(tmp.name) or now - tmp.stat().st_mtime > _TMP_MAX_AGE_S:
+                tmp.unlink()
+        except (FileNotFoundError, ValueError):
+            continue
+
+
+def chunk_digest(data: bytes, index: int, chunk: Sequence[str]) -> str:
+    """What a chunk's sidecar vouches for: its bytes, its position and the texts it encodes."""
+    digest = hashlib.sha256(data)
+    digest.update(index.to_bytes(8, "little"))
+    digest.update(texts_sha256(chunk).encode())
+    return digest.hexdigest()
+
+
+class BadChunk(Exception):
+    """A cached chunk that must not be used (reason in the message)."""
+
+
+def _finite(part: Embeddings) -> bool:
+    arrays = [getattr(part, a) for a in ("vectors", "tokens") if hasattr(part, a)]
+    if hasattr(part, "matrix"):
+        arrays.append(part.matrix.data)
+    return all(np.all(np.isfinite(a)) for a in arrays)
+
+
+def read_chunk(data: Path, info: Path, index: int, chunk: Sequence[str]) -> tuple[Embeddings,
+                                                                                 float]:
+    """A verified chunk and its encode seconds, or ``BadChunk``."""
+    try:
+        sidecar = json.loads(info.read_text(encoding="utf-8"))
+        raw = data.read_bytes()
+    except (OSError, ValueError) as exc:
+        raise BadChunk(f"unreadable ({exc})") from None
+    if not isinstance(sidecar, dict) or "sha256" not in sidecar:
+        raise BadChunk("sidecar has no checksum (old format or damaged)")
+    if sidecar.get("n") != len(chunk):
+        raise BadChunk(f"sidecar says {sidecar.get('n')!r} rows, expected {len(chunk)}")
+    if sidecar["sha256"] != chunk_digest(raw, index, chunk):
+        raise BadChunk("checksum mismatch (damaged, or copied from another position)")
+    try:
+        part = load_embeddings(io.BytesIO(raw))
+        part.validate(len(chunk), chunk)
+    except Exception as exc:  # noqa: BLE001 - any load/validation failure makes the chunk bad
+        raise BadChunk(f"cannot be loaded ({str(exc).splitlines()[0] if str(exc) else exc!r})") \
+            from None
+    if not _finite(part):
+        raise BadChunk("holds NaN or infinite values")
+    seconds = sidecar.get("seconds")
+    if not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
+        raise BadChunk(f"sidecar seconds {seconds!r} is not a duration")
+    return part, float(seconds)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -59,9 +175,11 @@ class EncodeResult:
 
 
 class EmbeddingCache:
-    def __init__(self, root: Path, chunk_size: int = DEFAULT_CHUNK) -> None:
+    def __init__(self, root: Path, chunk_size: int | None = None,
+                 warn: Callable[[str], None] = _warn) -> None:
         self.root = Path(root)
-        self.chunk_size = chunk_size
+        self.chunk_size = chunk_size if chunk_size is not None else chunk_size_from_env()
+        self.warn = warn
 
     def folder(self, encoder: Encoder, side: Side, texts: Sequence[str]) -> Path:
         meta = encoder.meta
@@ -78,31 +196,47 @@ class EmbeddingCache:
                progress: Callable[[int], None] | None = None) -> EncodeResult:
         folder = self.folder(encoder, side, texts)
         folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(folder)
         parts: list[Embeddings] = []
         seconds = 0.0
         all_cached = True
         for index, start in enumerate(range(0, len(texts), self.chunk_size)):
             chunk = texts[start:start + self.chunk_size]
-            data = folder / f"chunk-{index:05d}.npz"
-            info = folder / f"chunk-{index:05d}.json"
-            if data.is_file() and info.is_file():
-                part = load_embeddings(data)
-                seconds += json.loads(info.read_text())["seconds"]
-            else:
-                all_cached = False
-                began = time.perf_counter()
-                part = encoder.encode(chunk, side, batch_size=batch_size)
-                elapsed = time.perf_counter() - began
-                part.validate(len(chunk), chunk)
-                if hasattr(part, "check_dim"):  # sparse/multi-vector: width vs the model's meta
-                    part.check_dim(encoder.meta.dim, encoder.meta.name)
-                _atomic_write(data, part.save)
-                sidecar = json.dumps({"seconds": elapsed, "n": len(chunk)})
-                _atomic_write(info, lambda p, text=sidecar: p.write_text(text))
-                seconds += elapsed
+            part, elapsed, cached = self._chunk(encoder, folder, index, chunk, side, batch_size)
+            all_cached &= cached
+            seconds += elapsed
             parts.append(part)
             if progress:
                 progress(len(chunk))
         if not parts:
             parts.append(encoder.encode([], side, batch_size=batch_size))
         return EncodeResult(concat(parts), seconds, all_cached, len(texts))
+
+    def _chunk(self, encoder: Encoder, folder: Path, index: int, chunk: Sequence[str],
+               side: Side, batch_size: int) -> tuple[Embeddings, float, bool]:
+        """One chunk, from disk when it verifies, else encoded and written (bad files replaced)."""
+        data = folder / f"chunk-{index:05d}.npz"
+        info = folder / f"chunk-{index:05d}.json"
+        if data.exists() or info.exists():
+            try:
+                part, seconds = read_chunk(data, info, index, chunk)
+                return part, seconds, True
+            except BadChunk as exc:
+                self.warn(f"cache chunk {data} is bad: {exc}; discarded and re-encoded")
+                for path in (info, data):
+                    path.unlink(missing_ok=True)
+        began = time.perf_counter()
+        part = encoder.encode(clip_texts(chunk, encoder.meta.max_length), side,
+                              batch_size=batch_size)
+        elapsed = time.perf_counter() - began
+        part.validate(len(chunk), chunk)
+        if hasattr(part, "check_dim"):  # sparse/multi-vector: width vs the model's meta
+            part.check_dim(encoder.meta.dim, encoder.meta.name)
+        buffer = io.BytesIO()
+        part.save(buffer)
+        raw = buffer.getvalue()
+        _atomic_write(data, lambda p: p.write_bytes(raw))
+        sidecar = json.dumps({"seconds": elapsed, "n": len(chunk),
+                              "sha256": chunk_digest(raw, index, chunk)})
+        _atomic_write(info, lambda p: p.write_text(sidecar, encoding="utf-8"))
+        return part, elapsed, False

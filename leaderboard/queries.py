@@ -33,6 +33,7 @@ import pandas as pd
 import streamlit as st
 from scipy.stats import spearmanr
 
+from harness.store import DUCKDB_CONFIG
 from leaderboard import sql
 from leaderboard.stats import N_BOOT, SEED, bootstrap_spearman, bootstrap_task_means, interval
 
@@ -92,14 +93,14 @@ class Snapshot:
 def _take_snapshot(source: Path) -> Path:
     """Copy the store (and any WAL) while holding a read-only connection on it."""
     try:
-        probe = duckdb.connect(str(source), read_only=True)
+        probe = duckdb.connect(str(source), read_only=True, config=dict(DUCKDB_CONFIG))
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise BoardBusy(f"{source}: a `harness run` is writing it") from None
         raise BoardError(f"{source}: cannot open read-only: {exc}") from None
     except duckdb.Error as exc:
         raise BoardError(f"{source}: not a readable DuckDB file: {exc}") from None
-    folder = Path(tempfile.mkdtemp(prefix="harness-board-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"harness-board-{os.getpid()}-"))
     atexit.register(shutil.rmtree, folder, True)  # evicted snapshots go at once, the rest here
     try:
         shutil.copyfile(source, folder / source.name)
@@ -116,7 +117,8 @@ def _take_snapshot(source: Path) -> Path:
 @st.cache_resource(max_entries=2, show_spinner=False, on_release=Snapshot.release)
 def _snapshot(version: Version) -> Snapshot:
     copy = _take_snapshot(Path(version[0]))
-    snapshot = Snapshot(duckdb.connect(str(copy), read_only=True), copy.parent)
+    snapshot = Snapshot(duckdb.connect(str(copy), read_only=True, config=dict(DUCKDB_CONFIG)),
+                        copy.parent)
     _LAST_GOOD[version[0]] = version
     return snapshot
 

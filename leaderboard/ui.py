@@ -3,6 +3,7 @@ and reading page state from the URL so every view can be linked."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
@@ -24,6 +25,15 @@ PLOTLY_CONFIG = {"displaylogo": False,
                  "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
+
+
+def plain(text: object) -> str:
+    """Text for st.error/st.warning/st.caption (which render markdown) shown literally: every
+    markdown-active character backslash-escaped, so a name like ``![x](http://…)`` stays text."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
 def version() -> q.Version:
     """The database's version, or an error on the page and a stop. While a `harness run` holds
     the file, the last snapshot is served with a note."""
@@ -33,12 +43,12 @@ def version() -> q.Version:
     except q.BoardBusy as exc:
         old = q.last_good(str(q.db_path().resolve()))
         if old is None:
-            st.error(f"{exc}; reload when it has finished.")
+            st.error(plain(f"{exc}; reload when it has finished."))
             st.stop()
-        st.warning(f"{exc}: showing the results as they were before it started writing.")
+        st.warning(plain(f"{exc}: showing the results as they were before it started writing."))
         return old
     except q.BoardError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     return ver
 

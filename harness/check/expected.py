@@ -28,10 +28,12 @@ from typing import Any
 import yaml
 
 from harness.errors import DataError
+from harness.tasks.lines import decode_text
 
 REQUIRED = ("model", "task", "metric", "expected", "tolerance", "source")
 OPTIONAL = ("split", "okish", "revision", "mteb_version", "compression", "backend", "k", "note",
-            "reference_only")
+            "reference_only", "loose")
+MAX_TOLERANCE = 0.1  # a wider band can never fail on a [0, 1] metric; needs `loose: true`
 OKISH_FACTOR = 3.0  # default OKISH band, as a multiple of the tolerance
 
 
@@ -71,13 +73,27 @@ class ExpectedRow:
 RawRow = tuple[int, dict[str, Any], dict[str, int]]  # (row line, fields, field -> line)
 
 
-def _construct(node: yaml.Node) -> Any:
+def _construct(path: Path, node: yaml.Node) -> Any:
     """A node's Python value, with YAML's own typing (float, int, str) as safe_load gives it."""
-    return yaml.SafeLoader("").construct_document(node)
+    try:
+        return yaml.SafeLoader("").construct_document(node)
+    except yaml.YAMLError as exc:  # e.g. !!python/object or a custom tag: never constructed
+        raise DataError(path, node.start_mark.line + 1, None,
+                        f"not allowed in an expected-scores file: "
+                        f"{getattr(exc, 'problem', None) or exc}") from None
+
+
+def _refuse_aliases(path: Path, text: str) -> None:
+    """Anchors/aliases make a small file expand without bound (an alias bomb): refused."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise DataError(path, event.start_mark.line + 1, None,
+                            "YAML anchors and aliases are not allowed")
 
 
 def _yaml_rows(path: Path, text: str) -> tuple[list[RawRow], dict[str, Any]]:
     try:
+        _refuse_aliases(path, text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -99,7 +115,7 @@ def _yaml_rows(path: Path, text: str) -> tuple[list[RawRow], dict[str, Any]]:
             node = top["defaults"]
             if not isinstance(node, yaml.MappingNode):
                 raise DataError(path, node.start_mark.line + 1, "defaults", "must be a mapping")
-            defaults = _construct(node) or {}
+            defaults = _construct(path, node) or {}
     if not isinstance(items, yaml.SequenceNode):
         raise DataError(path, items.start_mark.line + 1, "expected", "must be a list of rows")
     rows: list[RawRow] = []
@@ -113,7 +129,7 @@ def _yaml_rows(path: Path, text: str) -> tuple[list[RawRow], dict[str, Any]]:
             name = str(key_node.value)
             if name in fields:
                 raise DataError(path, key_node.start_mark.line + 1, name, "given twice")
-            fields[name] = _construct(value_node)
+            fields[name] = _construct(path, value_node)
             lines[name] = key_node.start_mark.line + 1
         rows.append((line, fields, lines))
     return rows, defaults
@@ -155,7 +171,12 @@ def _toml_rows(path: Path, text: str) -> tuple[list[RawRow], dict[str, Any]]:
 
 
 # -- typing of one row --------------------------------------------------------------------------
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
 def _number(path: Path, line: int, field: str, value: object) -> float:
+    if isinstance(value, str) and _NUMBER.match(value.strip()):
+        value = float(value)  # YAML 1.1 reads `1e308` (no dot) as a string; it is a number
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise DataError(path, line, field, f"must be a finite number, got {value!r}")
     return float(value)
@@ -181,9 +202,14 @@ def _row(path: Path, raw: RawRow, defaults: dict[str, Any]) -> ExpectedRow:
     def at(name: str) -> int:
         return lines.get(name, line)
 
+    loose = fields.get("loose", False)
+    if not isinstance(loose, bool):
+        raise DataError(path, at("loose"), "loose", f"must be true or false, got {loose!r}")
     tolerance = _number(path, at("tolerance"), "tolerance", fields["tolerance"])
-    if tolerance < 0:
-        raise DataError(path, at("tolerance"), "tolerance", "must be >= 0")
+    if tolerance <= 0 or (tolerance > MAX_TOLERANCE and not loose):
+        raise DataError(path, at("tolerance"), "tolerance",
+                        f"must be in (0, {MAX_TOLERANCE:g}], got {tolerance:g} (a row that means "
+                        "a wider band says `loose: true`)")
     okish = tolerance * OKISH_FACTOR
     if fields.get("okish") is not None:
         okish = _number(path, at("okish"), "okish", fields["okish"])
@@ -218,7 +244,7 @@ def load_expected(path: Path | str) -> list[ExpectedRow]:
     path = Path(path)
     if not path.is_file():
         raise DataError(path, None, None, "expected-scores file not found")
-    text = path.read_text(encoding="utf-8")
+    text = decode_text(path, path.read_bytes())
     if path.suffix.lower() == ".toml":
         raw, defaults = _toml_rows(path, text)
     elif path.suffix.lower() in (".yaml", ".yml"):

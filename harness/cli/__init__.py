@@ -60,11 +60,37 @@ class HarnessGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> object:
+        """The one error boundary: anything the user can cause ends as one line and exit 2."""
         try:
             return super().invoke(ctx)
-        except HarnessError as exc:
-            click.echo(f"error: {exc}", err=True)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - classified below, the rest re-raised
+            message = one_line_error(exc)
+            if message is None:
+                raise
+            click.echo(f"error: {message}", err=True)
             sys.exit(2)
+
+
+def one_line_error(exc: BaseException) -> str | None:
+    """The user-facing line for an expected failure class; None for a bug (keep its traceback)."""
+    if isinstance(exc, HarnessError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = exc.filename or ""
+        what = exc.strerror or str(exc)
+        return f"{where}: {what}" if where else what
+    if isinstance(exc, UnicodeError):
+        return f"text is not valid UTF-8 ({exc})"
+    if isinstance(exc, MemoryError):
+        return f"out of memory: {exc}" if str(exc) else "out of memory"
+    if isinstance(exc, RecursionError):
+        return f"input nested too deeply ({exc})"
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.Error):
+        return f"database error: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
+    return None
 
 
 @click.group(cls=HarnessGroup)
@@ -92,7 +118,8 @@ MODEL_TASK_OPTIONS = (
 RUN_OPTIONS = (
     click.option("--force", is_flag=True, help="Re-run even if the run key is already stored."),
     click.option("--batch-size", default=32, show_default=True),
-    click.option("-k", "--top-k", "k", default=1000, show_default=True, help="Retrieval depth."),
+    click.option("-k", "--top-k", "k", default=1000, show_default=True, type=click.IntRange(min=1),
+                 help="Retrieval depth."),
     click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32",
                  show_default=True, help="Model weights/activations precision."),
     click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None),

@@ -19,6 +19,7 @@ from harness.kinds.mteb_bridge import CachedMtebEncoder, evaluate, local_task, m
 from harness.kinds.outcome import Context, Outcome, Prepared
 from harness.spec import RunSpec
 from harness.tasks.base import TaskMeta
+from harness.tasks.lines import decode_text
 from harness.tasks.mteb_tasks import source
 from harness.tasks.registry import require_available
 
@@ -45,7 +46,7 @@ def load_split(path: Path) -> tuple[Split, bytes]:
     if not path.is_file():
         raise DataError(path, None, None, "file not found")
     raw = path.read_bytes()
-    rows = csv.reader(raw.decode("utf-8").splitlines())
+    rows = csv.reader(decode_text(path, raw).splitlines())
     header = next(rows, None)
     if header != [TEXT, LABEL]:
         raise DataError(path, 1, None, f"expected the header '{TEXT},{LABEL}', got {header}")

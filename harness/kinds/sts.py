@@ -7,7 +7,6 @@ Data are read and validated here (one bad row stops the run with file:line:field
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from harness.kinds.mteb_bridge import CachedMtebEncoder, evaluate, local_task, m
 from harness.kinds.outcome import Context, Outcome, Prepared
 from harness.spec import RunSpec
 from harness.tasks.base import TaskMeta
+from harness.tasks.lines import decode_text, parse_json
 from harness.tasks.mteb_tasks import MtebSource, source
 from harness.tasks.registry import require_available
 
@@ -67,15 +67,12 @@ def load_sts(path: Path, src: MtebSource, limit: int | None = None) -> StsData:
     s2: list[str] = []
     gold: list[float] = []
     seen: dict[str, int] = {}
-    for line, text in enumerate(raw.decode("utf-8").splitlines(), 1):
+    for line, text in enumerate(decode_text(path, raw).splitlines(), 1):
         if limit is not None and len(ids) >= limit:
             break
         if not text.strip():
             continue
-        try:
-            row = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(path, line, None, f"invalid JSON ({exc.msg})") from None
+        row = parse_json(path, line, text)
         if not isinstance(row, dict):
             raise DataError(path, line, None, "expected a JSON object")
         missing = [f for f in src.id_fields if row.get(f) in (None, "")]

@@ -7,12 +7,11 @@ encoded or stored. Documents are rendered as MTEB renders them: ``title + " " + 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 from harness.errors import DataError, HarnessError
 from harness.tasks.base import RetrievalData
+from harness.tasks.lines import check_id, check_text, jsonl_objects, text_lines
 
 
 def file_sha256(paths: list[Path]) -> str:
@@ -25,27 +24,13 @@ def file_sha256(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(path, lineno, None, f"not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise DataError(path, lineno, None, "expected a JSON object")
-            yield lineno, obj
+MAX_QREL_SCORE = 1000  # graded relevance is small; anything larger is a broken file
 
 
 def _id_of(obj: dict, path: Path, lineno: int) -> str:
     if "_id" not in obj:
         raise DataError(path, lineno, "_id", "missing")
-    value = obj["_id"]
-    if not isinstance(value, str | int) or str(value).strip() == "":
-        raise DataError(path, lineno, "_id", f"must be a non-empty string, got {value!r}")
-    return str(value)
+    return check_id(path, lineno, "_id", obj["_id"])
 
 
 def _text_of(obj: dict, path: Path, lineno: int, field: str) -> str:
@@ -54,7 +39,7 @@ def _text_of(obj: dict, path: Path, lineno: int, field: str) -> str:
         value = ""
     if not isinstance(value, str):
         raise DataError(path, lineno, field, f"must be a string, got {type(value).__name__}")
-    return value
+    return check_text(path, lineno, field, value)
 
 
 def document_text(title: str, text: str) -> str:
@@ -66,7 +51,7 @@ def read_corpus(path: Path) -> tuple[list[str], list[str]]:
     ids: list[str] = []
     texts: list[str] = []
     seen: dict[str, int] = {}
-    for lineno, obj in _jsonl(path):
+    for lineno, obj in jsonl_objects(path):
         doc_id = _id_of(obj, path, lineno)
         if doc_id in seen:
             raise DataError(path, lineno, "_id",
@@ -85,7 +70,7 @@ def read_corpus(path: Path) -> tuple[list[str], list[str]]:
 def read_queries(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}
     seen: dict[str, int] = {}
-    for lineno, obj in _jsonl(path):
+    for lineno, obj in jsonl_objects(path):
         qid = _id_of(obj, path, lineno)
         if qid in seen:
             raise DataError(path, lineno, "_id",
@@ -98,23 +83,35 @@ def read_queries(path: Path) -> dict[str, str]:
 
 
 def read_qrels(path: Path) -> list[tuple[int, str, str, int]]:
-    """(line, query-id, corpus-id, score) rows; the header line is optional, as in BEIR."""
+    """(line, query-id, corpus-id, score) rows; the header line is optional, as in BEIR.
+
+    A pair judged twice with the same score is accepted; with different scores it is an error.
+    """
     rows: list[tuple[int, str, str, int]] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            parts = line.rstrip("\n").split("\t")
-            if lineno == 1 and parts[:2] == ["query-id", "corpus-id"]:
-                continue
-            if not line.strip():
-                continue
-            if len(parts) != 3:
-                raise DataError(path, lineno, None,
-                                f"expected 3 tab-separated fields, got {len(parts)}")
-            try:
-                score = int(parts[2])
-            except ValueError:
-                raise DataError(path, lineno, "score", f"not an integer: {parts[2]!r}") from None
-            rows.append((lineno, parts[0], parts[1], score))
+    seen: dict[tuple[str, str], tuple[int, int]] = {}
+    for lineno, line in text_lines(path):
+        parts = line.split("\t")
+        if lineno == 1 and parts[:2] == ["query-id", "corpus-id"]:
+            continue
+        if not line.strip():
+            continue
+        if len(parts) != 3:
+            raise DataError(path, lineno, None,
+                            f"expected 3 tab-separated fields, got {len(parts)}")
+        qid = check_id(path, lineno, "query-id", parts[0])
+        doc_id = check_id(path, lineno, "corpus-id", parts[1])
+        try:
+            score = int(parts[2])
+        except ValueError:
+            raise DataError(path, lineno, "score", f"not an integer: {parts[2]!r}") from None
+        if abs(score) > MAX_QREL_SCORE:
+            raise DataError(path, lineno, "score",
+                            f"{score} is outside -{MAX_QREL_SCORE}..{MAX_QREL_SCORE}")
+        first = seen.setdefault((qid, doc_id), (lineno, score))
+        if first[1] != score:
+            raise DataError(path, lineno, "score", f"{qid!r} {doc_id!r} judged {score} here but "
+                                                   f"{first[1]} on line {first[0]}")
+        rows.append((lineno, qid, doc_id, score))
     return rows
 
 

@@ -24,7 +24,7 @@ keys = every["run_key"].tolist()
 labels = {row.run_key: ui.run_label(row._asdict()) for row in every.itertuples()}
 asked = ui.param("run")
 if asked is not None and asked not in labels:
-    st.error(f"Unknown run key {asked!r}; pick a run below.")
+    st.error(ui.plain(f"Unknown run key {asked!r}; pick a run below."))
 if asked in labels and asked != st.session_state.get("_run_url"):
     st.session_state["run_key"] = asked  # a new URL wins over the selector's last value
 elif st.session_state.get("run_key") not in labels:
@@ -41,10 +41,11 @@ def _json(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 
 
-st.subheader(f"{ui.entry(row['model'], row['variant'])} on {row['task']} ({row['split']})")
-st.caption(f"run key `{key}` · family {ui.family_tag(row['family'], row['variant'])} · "
-           f"{row['n_queries']} queries · {row['n_docs']} documents · created {row['created_at']}"
-           f" · harness {row['harness_version']}")
+st.subheader(ui.plain(f"{ui.entry(row['model'], row['variant'])} on {row['task']} "
+                      f"({row['split']})"))
+st.caption(ui.plain(f"run key {key} · family {ui.family_tag(row['family'], row['variant'])} · "
+                    f"{row['n_queries']} queries · {row['n_docs']} documents · created "
+                    f"{row['created_at']} · harness {row['harness_version']}"))
 
 scores = q.scores(ver, key)
 pub = q.published(ver, key)
