@@ -86,7 +86,7 @@ class Runner:
 
     def encoder(self, name: str) -> Encoder:
         if name not in self._encoders:  # one adapter (and one weight load) per model per process
-            self._encoders[name] = load_model(name)
+            self._encoders[name] = load_model(name)  # registry name, model folder or hub id
         return self._encoders[name]
 
     def resolve(self, spec: RunSpec) -> tuple[TaskMeta, Prepared, Encoder, dict[str, Any], str]:
@@ -139,5 +139,5 @@ class Runner:
             "harness_version": __version__,
             "created_at": datetime.now(UTC).replace(tzinfo=None),
             "spec": canonical, "environment": environment(), "timings": timings,
-            "costs": costs, "extra": outcome.extra,
+            "costs": costs, "extra": {**outcome.extra, "model_meta": encoder.meta.describe()},
         }
