@@ -127,19 +127,30 @@ def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size
 
 @main.command(name="ls")
 @click.argument("what", type=click.Choice(["models", "tasks"]))
+@click.option("--all", "show_all", is_flag=True,
+              help="tasks: every English MTEB task, with status local/partial/downloadable/"
+                   "unsupported.")
 @data_option
-def ls(what: str, data_root: Path | None) -> None:
+def ls(what: str, show_all: bool, data_root: Path | None) -> None:
     """List known models or tasks (with availability under the data root)."""
     if what == "models":
         from adapters.registry import all_entries
 
         for e in all_entries():
             click.echo(f"{e.name:34s} {e.family:12s} {','.join(e.task_types):30s} {e.description}")
+        click.echo("(also: any model folder by path, or a hub id org/name[@revision])")
         return
     from harness.data_root import resolve_data_root
-    from harness.tasks.registry import all_tasks, availability
 
     root = resolve_data_root(data_root)
+    if show_all:
+        from harness.tasks.mteb_registry import list_mteb_tasks
+
+        for row in list_mteb_tasks(root):
+            click.echo(f"{row.name:44s} {row.mteb_type:16s} {row.status:13s} {row.reason}")
+        return
+    from harness.tasks.registry import all_tasks, availability
+
     for t in all_tasks():
         a = availability(t, root)
         state = "available" if a.available else f"unavailable: {a.reason}"
