@@ -20,7 +20,7 @@ from harness.tasks.registry import MTEB_TYPE_TO_KIND, TASKS, all_tasks, availabi
 PULLED_FOLDER = "mteb"  # under the data root: mteb/<TaskName>/ in BEIR layout
 
 
-def _mteb_get(name: str) -> Any | None:
+def find_mteb_task(name: str) -> Any | None:
     import mteb
 
     all_tasks()  # other task modules register themselves: STS/classification are known by name
@@ -62,7 +62,7 @@ def task_meta(task: Any) -> TaskMeta:
 
 def mteb_task(name: str) -> TaskMeta | None:
     """The TaskMeta of an mteb task of a supported type; None when mteb does not know the name."""
-    task = _mteb_get(name)
+    task = find_mteb_task(name)
     if task is None:
         return None
     if task.metadata.name in TASKS:
