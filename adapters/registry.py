@@ -122,7 +122,8 @@ def _load_resolved(name: str, precision: str, **options: object) -> Encoder:
     chosen = {"query_prompt": MODEL_OPTIONS.query_prompt,
               "document_prompt": MODEL_OPTIONS.document_prompt,
               "trust_remote_code": MODEL_OPTIONS.trust_remote_code, **options}
-    return build_adapter(locate(name), precision=precision, **chosen)  # type: ignore[arg-type]
+    source = locate(name, sorted(MODELS))
+    return build_adapter(source, precision=precision, **chosen)  # type: ignore[arg-type]
 
 
 # Families in their own modules register more entries when imported (each import is cheap).

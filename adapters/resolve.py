@@ -57,8 +57,10 @@ def parse_hub_id(text: str) -> tuple[str, str | None] | None:
     return match["repo"], match["rev"]
 
 
-def locate(text: str) -> ModelSource:
-    """An existing folder, else a hub id from the cache (or the hub, when allowed)."""
+def locate(text: str, known: list[str] | None = None) -> ModelSource:
+    """An existing folder, else a hub id from the cache (or the hub, when allowed).
+
+    ``known`` (the registry names) feeds the "did you mean" hint of an unknown name."""
     path = Path(text).expanduser()
     if path.exists():
         if not path.is_dir():
@@ -66,9 +68,13 @@ def locate(text: str) -> ModelSource:
         return ModelSource(text, path.resolve())
     parsed = parse_hub_id(text)
     if parsed is None or text.startswith((".", "/", "~")):
+        import difflib
+
+        close = difflib.get_close_matches(text, known or [], n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise HarnessError(
             f"unknown model '{text}': not a registry name (see `harness ls models`), not an "
-            "existing folder, and not a hub id of the form org/name[@revision]")
+            f"existing folder, and not a hub id of the form org/name[@revision].{hint}")
     repo, revision = parsed
     folder = _snapshot(repo, revision)
     return ModelSource(text, folder, hub_id=repo, commit=folder.name)

@@ -5,9 +5,9 @@ embeddings-benchmark/results, written with mteb's own ``TaskResult`` so ``mteb.R
 ``harness import-mteb`` read it back. Only plain runs (no compression or ANN variant) are exported,
 the latest per model and task.
 
-TREC: ``DIR/<model>__<task>__<run key>.run`` (top-k per query from the stored ``rankings``: the store
-keeps 100 per query, so metrics at 10 and 100 are exact) and ``DIR/<task>__<data sha>.qrels`` from
-``task_qrels``.
+TREC: ``DIR/<model>__<task>__<run key>.run`` (top-k per query from the stored ``rankings``: the
+store keeps 100 per query, so metrics at 10 and 100 are exact) and ``DIR/<task>__<data sha>.qrels``
+from ``task_qrels``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """Export to MTEB's results layout (read back by mteb's own loader and by import-mteb) and to
-TREC files (scored by ir_measures equal to the stored per-query scores); an MTEB-registry task
-pulled from a local copy of its hub dataset through mteb's own loader."""
+TREC files (scored by ir_measures equal to the stored per-query scores)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
@@ -89,53 +87,3 @@ def test_export_trec_scored_by_ir_measures_equals_store(stored: Path, tmp_path: 
             assert metric.value == pytest.approx(stored_q[(metric.query_id, name)], abs=1e-9)
             compared += 1
     assert compared == 2 * 40
-
-
-def _hub_layout_copy(beir: Path, dest: Path) -> Path:
-    """A local folder laid out like an MTEB hub dataset repo (README configs + data files)."""
-    dest.mkdir()
-    (dest / "corpus.jsonl").write_text((beir / "corpus.jsonl").read_text())
-    (dest / "queries.jsonl").write_text((beir / "queries.jsonl").read_text())
-    rows = (beir / "qrels" / "test.tsv").read_text().splitlines()[1:]
-    (dest / "qrels.jsonl").write_text("".join(
-        json.dumps({"query-id": q, "corpus-id": d, "score": int(s)}) + "\n"
-        for q, d, s in (r.split("\t") for r in rows)))
-    (dest / "README.md").write_text(
-        "---\nconfigs:\n"
-        "- config_name: corpus\n  data_files:\n  - split: corpus\n    path: corpus.jsonl\n"
-        "- config_name: queries\n  data_files:\n  - split: queries\n    path: queries.jsonl\n"
-        "- config_name: default\n  data_files:\n  - split: train\n    path: qrels.jsonl\n"
-        "---\n")
-    return dest
-
-
-def test_mteb_task_pulled_through_mteb_loader_from_local_dataset(
-        scifact_subset: Path, tmp_path: Path, shared_cache: Path) -> None:
-    dataset = _hub_layout_copy(scifact_subset / "beir" / "scifact", tmp_path / "hub-copy")
-    root = tmp_path / "data"
-    root.mkdir()
-    pulled = cli("data", "pull", "NanoSciFactRetrieval", "--dataset-dir", dataset,
-                 "--data-root", root)
-    assert pulled.exit_code == 0, pulled.output
-    folder = root / "mteb" / "NanoSciFactRetrieval"
-    manifest = json.loads((folder / "harness-source.json").read_text())
-    assert manifest["dataset_path"] == str(dataset) and manifest["split"] == "train"
-    db = tmp_path / "h.duckdb"
-    ran = run_cli("bm25", "NanoSciFactRetrieval", root, db, shared_cache)
-    assert ran.exit_code == 0, ran.output
-    con = duckdb.connect(str(db), read_only=True)
-    task, split, n_queries = con.execute("SELECT task, split, n_queries FROM runs").fetchone()
-    con.close()
-    assert (task, split, n_queries) == ("NanoSciFactRetrieval", "train", 40)
-
-
-def test_ls_tasks_all_lists_mteb_tasks_with_status(data_root: Path) -> None:
-    result = cli("ls", "tasks", "--all", "--data-root", data_root)
-    assert result.exit_code == 0, result.output
-    rows = [line.split() for line in result.output.splitlines()]
-    runnable = [r for r in rows if r[1] in ("Retrieval", "STS", "Classification")
-                and r[2] in ("local", "downloadable", "partial")]
-    assert len(runnable) >= 50
-    status = {r[0]: r[2] for r in rows}
-    assert status["SciFact"] == "local" and status["ArguAna"] == "partial"
-    assert any(r[2] == "unsupported" for r in rows)

@@ -23,8 +23,13 @@ def data() -> None:
 def pull_command(target: str, sha256: str | None, data_root: Path | None,
                  dataset_dir: Path | None) -> None:
     """Download TARGET (a task name or the URL of a zipped BEIR folder) into the data root."""
+    import os
+
     from harness.data.pull import pull
     from harness.data_root import resolve_data_root
+
+    if dataset_dir is None:  # pulling is the user's request for the network (hub datasets)
+        os.environ["HF_HUB_OFFLINE"] = os.environ["HF_DATASETS_OFFLINE"] = "0"
 
     pulled = pull(target, resolve_data_root(data_root), sha256=sha256, dataset_dir=dataset_dir)
     checksum = f" sha256 {pulled.sha256}" if pulled.sha256 else ""

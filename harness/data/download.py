@@ -1,13 +1,14 @@
 """Fetch a file over HTTP(S) with resume, size and sha256 checks; unpack a BEIR zip atomically.
 
 A download grows in ``<data root>/.partial/<name>.part``; an interrupted transfer is resumed with an
-HTTP Range request. Only a complete file whose sha256 matches (when one is given) is unpacked, into
-a temporary folder beside its destination, then renamed into place: a bad checksum, a broken zip or a
-zip that is not a BEIR folder leaves nothing in the data root.
+HTTP Range request. Only a complete file whose sha256 matches (when one is given) is unpacked,
+into a temporary folder beside its destination, then renamed into place: a bad checksum, a broken
+zip or a zip that is not a BEIR folder leaves nothing in the data root.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -88,17 +89,15 @@ def download(url: str, part: Path, *, sha256: str | None = None, attempts: int =
     digest = sha256_file(part)
     if sha256 and digest.lower() != sha256.lower():
         part.unlink()
-        _remove_if_empty(part.parent)
+        remove_if_empty(part.parent)
         raise HarnessError(f"{url}: sha256 mismatch (expected {sha256.lower()}, got {digest}); "
                            "the file was deleted and nothing was unpacked")
     return Downloaded(part, digest, part.stat().st_size, resumed_any)
 
 
-def _remove_if_empty(folder: Path) -> None:
-    try:
+def remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty (other partial downloads) or already gone
         folder.rmdir()
-    except OSError:
-        pass
 
 
 def _safe_members(archive: zipfile.ZipFile, zip_path: Path) -> list[zipfile.ZipInfo]:

@@ -1,11 +1,13 @@
-"""Pull an MTEB retrieval task through mteb's own loader and write it out as a BEIR folder.
+"""Pull an MTEB task through mteb's own loader and write it out in the harness's file layout.
 
 ``task.load_data()`` is mteb's code path (``RetrievalDatasetLoader`` -> ``datasets.load_dataset``),
 online from the hub. ``dataset_dir`` swaps only the dataset path in the task's metadata for a local
 folder laid out like the hub repository (README.md with ``configs:`` and the data files): the same
 loader then reads it offline, because ``datasets.load_dataset`` accepts a local folder wherever it
-accepts a hub id. The corpus, queries and qrels of the eval split are written to
-``<data root>/mteb/<Name>/`` (atomically), so later runs read files and never the network.
+accepts a hub id. Retrieval: corpus, queries and qrels of the eval split in BEIR layout; STS:
+``<split>.jsonl`` with sentence1/sentence2/score; classification: ``train.csv`` and
+``<split>.csv`` with text,category. All under ``<data root>/mteb/<Name>/``, written atomically, so
+later runs read files and never the network.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from harness.errors import HarnessError
 from harness.tasks.mteb_registry import PULLED_FOLDER, unsupported_reason
 
 
-def _load(name: str, dataset_dir: Path | None) -> Any:
+def _find(name: str) -> Any:
     import mteb
 
     try:
@@ -30,9 +32,13 @@ def _load(name: str, dataset_dir: Path | None) -> Any:
     except (KeyError, ValueError):
         raise HarnessError(f"unknown MTEB task '{name}'") from None
     reason = unsupported_reason(task)
-    if reason is not None or task.metadata.type != "Retrieval":
-        raise HarnessError(f"MTEB task {task.metadata.name} cannot be pulled: "
-                           f"{reason or 'only retrieval tasks are pulled through mteb'}")
+    if reason is not None:
+        raise HarnessError(f"MTEB task {task.metadata.name} cannot be pulled: {reason}")
+    return task
+
+
+def _load_data(task: Any, dataset_dir: Path | None) -> None:
+    name = task.metadata.name
     if dataset_dir is not None:
         dataset = {**task.metadata.dataset, "path": str(dataset_dir)}
         task.metadata = task.metadata.model_copy(update={"dataset": dataset})
@@ -42,7 +48,6 @@ def _load(name: str, dataset_dir: Path | None) -> Any:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HarnessError(f"MTEB task {name}: loading {task.metadata.dataset['path']} failed "
                            f"({type(exc).__name__}: {first[:300]})") from None
-    return task
 
 
 def _write_beir(split_data: dict[str, Any], split: str, out: Path) -> None:
@@ -62,24 +67,69 @@ def _write_beir(split_data: dict[str, Any], split: str, out: Path) -> None:
                 fh.write(f"{qid}\t{doc_id}\t{int(score)}\n")
 
 
+def _splits(task: Any) -> Any:
+    """split -> data of the task's one subset (mteb nests single-subset data sometimes)."""
+    data = task.dataset
+    if task.metadata.eval_splits[0] in data:
+        return data
+    subset = "default" if "default" in data else next(iter(data))
+    return data[subset]
+
+
+def _write_sts(task: Any, out: Path) -> None:
+    split = task.metadata.eval_splits[0]
+    out.mkdir(parents=True)
+    with (out / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
+        for row in _splits(task)[split]:
+            fh.write(json.dumps({"sentence1": row["sentence1"], "sentence2": row["sentence2"],
+                                 "score": row["score"]}, ensure_ascii=False) + "\n")
+
+
+def _write_classification(task: Any, out: Path) -> None:
+    import csv
+
+    splits = _splits(task)
+    out.mkdir(parents=True)
+    for split in dict.fromkeys([task.train_split, task.metadata.eval_splits[0]]):
+        data = splits[split]
+        feature = data.features.get(task.label_column_name)
+        names = getattr(feature, "names", None)
+        with (out / f"{split}.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["text", "category"])
+            for row in data:
+                label = row[task.label_column_name]
+                writer.writerow([row[task.input_column_name],
+                                 names[label] if names else str(label)])
+
+
+def _write_retrieval(task: Any, out: Path) -> None:
+    split = task.metadata.eval_splits[0]
+    subset = "default" if "default" in task.dataset else next(iter(task.dataset))
+    _write_beir(task.dataset[subset][split], split, out)
+
+
+_WRITERS = {"Retrieval": _write_retrieval, "STS": _write_sts,
+            "Classification": _write_classification}
+
+
 def pull_mteb(name: str, data_root: Path, dataset_dir: Path | None = None) -> Path:
-    """mteb's loader -> ``<data_root>/mteb/<Name>`` in BEIR layout; returns the folder."""
-    task = _load(name, dataset_dir)
+    """mteb's loader -> ``<data_root>/mteb/<Name>`` in the harness layout; returns the folder."""
+    task = _find(name)
     meta = task.metadata
     target = data_root / PULLED_FOLDER / meta.name
-    if (target / "corpus.jsonl").is_file():
-        return target
-    split = meta.eval_splits[0]
-    subset = "default" if "default" in task.dataset else next(iter(task.dataset))
+    if (target / MANIFEST).is_file():
+        return target  # pulled before: offline from now on
+    _load_data(task, dataset_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".pull-", dir=target.parent))
     try:
         out = tmp / meta.name
-        _write_beir(task.dataset[subset][split], split, out)
+        _WRITERS[meta.type](task, out)
         files = sorted(p for p in out.rglob("*") if p.is_file())
         manifest = {"mteb_task": meta.name, "dataset_path": task.metadata.dataset["path"],
-                    "dataset_revision": meta.dataset.get("revision"), "subset": subset,
-                    "split": split, "license": str(meta.license),
+                    "dataset_revision": meta.dataset.get("revision"),
+                    "split": meta.eval_splits[0], "license": str(meta.license),
                     "files": {str(p.relative_to(out)): sha256_file(p) for p in files}}
         (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         if target.exists():

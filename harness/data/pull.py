@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from harness.data.download import PARTIAL, download, unpack_beir_zip
+from harness.data.download import PARTIAL, download, remove_if_empty, unpack_beir_zip
 from harness.errors import HarnessError
 from harness.tasks.base import TaskMeta
 from harness.tasks.registry import TASKS, all_tasks, availability, split_suffix
@@ -42,10 +42,7 @@ def pull_url(url: str, data_root: Path, *, sha256: str | None = None,
                                          "archive_bytes": got.size})
     finally:
         got.path.unlink(missing_ok=True)
-        try:
-            got.path.parent.rmdir()
-        except OSError:
-            pass
+        remove_if_empty(got.path.parent)
     return Pulled(folder.name, folder, got.sha256, got.resumed)
 
 
@@ -99,8 +96,9 @@ def _pull_if_missing(name: str, data_root: Path) -> None:
     task = _registry_task(name)
     if task is not None and availability(task, data_root).available:
         return
+    from harness.data.download import MANIFEST
     from harness.tasks.mteb_registry import PULLED_FOLDER
 
-    if task is None and (data_root / PULLED_FOLDER / name / "corpus.jsonl").is_file():
+    if task is None and (data_root / PULLED_FOLDER / name / MANIFEST).is_file():
         return
     pull(name, data_root)

@@ -38,13 +38,33 @@ def unsupported_reason(task: Any) -> str | None:
         return f"type {meta.type} has no harness task kind yet"
     if list(meta.modalities) != ["text"]:
         return f"modalities {','.join(meta.modalities)} (text only)"
-    if kind != "retrieval":
-        if meta.name not in TASKS:
-            return f"{meta.type} tasks run from harness loaders; only the registered ones"
+    if meta.name in TASKS:
         return None
     if meta.is_multilingual:
-        return "multilingual subsets (one English BEIR folder per task is supported)"
+        return "multilingual subsets (one English folder per task is supported)"
+    if kind == "sts" and tuple(getattr(task, "column_names", ())) != ("sentence1", "sentence2"):
+        return "STS columns other than sentence1/sentence2"
+    if kind == "classification" and not isinstance(getattr(task, "input_column_name", None), str):
+        return "classification input is not a single text column"
     return None
+
+
+def register_source(task: Any) -> None:
+    """STS and classification kinds read files through an ``MtebSource`` naming the mteb class
+    whose protocol scores them: register one for a task pulled from mteb's registry."""
+    from harness.tasks.mteb_tasks import SOURCES, MtebSource
+
+    meta = task.metadata
+    if meta.name in SOURCES or MTEB_TYPE_TO_KIND[meta.type] == "retrieval":
+        return
+    cls = type(task)
+    if MTEB_TYPE_TO_KIND[meta.type] == "sts":
+        SOURCES[meta.name] = MtebSource(f"{cls.__module__}:{cls.__name__}",
+                                        f"{meta.eval_splits[0]}.jsonl",
+                                        min_score=float(task.min_score),
+                                        max_score=float(task.max_score))
+    else:
+        SOURCES[meta.name] = MtebSource(f"{cls.__module__}:{cls.__name__}", "{split}.csv")
 
 
 def task_meta(task: Any) -> TaskMeta:
@@ -70,6 +90,7 @@ def mteb_task(name: str) -> TaskMeta | None:
     reason = unsupported_reason(task)
     if reason is not None:
         raise HarnessError(f"MTEB task {task.metadata.name} is not supported: {reason}")
+    register_source(task)
     return task_meta(task)
 
 

@@ -114,7 +114,10 @@ def availability(task: TaskMeta, data_root: Path) -> Availability:
 def require_available(task: TaskMeta, data_root: Path) -> Path:
     status = availability(task, data_root)
     if not status.available:
-        raise HarnessError(f"task {task.name} is unavailable: {status.reason} ({status.path})")
+        hint = (f"; fetch it with `harness data pull {task.name}` or `harness run --pull`"
+                if task.download_url or task.source == "mteb" else "")
+        raise HarnessError(f"task {task.name} is unavailable: {status.reason} ({status.path})"
+                           f"{hint}")
     return status.path
 
 
