@@ -112,7 +112,27 @@ def load_model(name: str, precision: str = "fp32", **options: object) -> Encoder
     encoder = factory(name=entry.name, task_types=entry.task_types, **kwargs)
     if not isinstance(encoder, Encoder):
         raise HarnessError(f"factory {entry.factory} did not return an Encoder")
+    query_prompt = options.get("query_prompt", MODEL_OPTIONS.query_prompt)
+    document_prompt = options.get("document_prompt", MODEL_OPTIONS.document_prompt)
+    if query_prompt is not None or document_prompt is not None:
+        _override_prompts(encoder, query_prompt, document_prompt)
     return encoder
+
+
+def _override_prompts(encoder: Encoder, query: object, document: object) -> None:
+    """--query-prompt/--doc-prompt on a registry model: only adapters that take prompts."""
+    from dataclasses import replace
+
+    if not hasattr(encoder, "query_prompt") or not hasattr(encoder, "document_prompt"):
+        raise HarnessError(f"model {encoder.meta.name} does not take prompts")
+    if query is not None:
+        encoder.query_prompt = str(query)  # type: ignore[attr-defined]
+    if document is not None:
+        encoder.document_prompt = str(document)  # type: ignore[attr-defined]
+    options = dict(encoder.meta.options)
+    options.update(query_prompt=encoder.query_prompt,  # type: ignore[attr-defined]
+                   document_prompt=encoder.document_prompt)  # type: ignore[attr-defined]
+    encoder.meta = replace(encoder.meta, options=tuple(options.items()))
 
 
 def _load_resolved(name: str, precision: str, **options: object) -> Encoder:

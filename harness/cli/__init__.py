@@ -142,16 +142,19 @@ def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size
     from harness.data_root import resolve_data_root
     from harness.spec import grid
 
-    set_model_options(query_prompt, doc_prompt, trust_remote_code)
     if pull:
         import os
 
         os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "0"
     tasks = tuple(resolve_task_args(tasks, split, resolve_data_root(data_root), pull))
     specs = grid(list(models), list(tasks), k=k)
-    code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
-                    data_root=data_root, force=force, batch_size=batch_size,
-                    progress=not no_progress)
+    set_model_options(query_prompt, doc_prompt, trust_remote_code)
+    try:
+        code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
+                        data_root=data_root, force=force, batch_size=batch_size,
+                        progress=not no_progress)
+    finally:
+        set_model_options()  # the options belong to this command only
     sys.exit(code)
 
 
