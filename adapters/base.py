@@ -7,10 +7,10 @@ only ever calls ``encode`` and reads ``meta``; it never asks which class it hold
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from harness.embeddings import Embeddings
 
@@ -33,6 +33,9 @@ class ModelMeta:
     similarity: str = "cosine"
     task_types: frozenset[str] = frozenset({"retrieval"})
     options: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # adapter config
+    # What is known about the model beyond the key (parameters, memory, prompts, mteb metadata):
+    # recorded with each run for the board; not part of the key, not compared.
+    info: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
     def key_fields(self) -> dict[str, object]:
         """The fields that change results, for the run key."""
@@ -41,6 +44,13 @@ class ModelMeta:
 
     def supports(self, task_type: str) -> bool:
         return task_type in self.task_types
+
+    def describe(self) -> dict[str, Any]:
+        """The model's metadata as stored with a run (``runs.extra["model_meta"]``)."""
+        base = {"name": self.name, "family": self.family, "revision": self.revision,
+                "dim": self.dim, "max_tokens": self.max_length, "license": self.license,
+                "source": self.source, "similarity": self.similarity}
+        return {**base, **{k: v for k, v in (self.info or {}).items() if v is not None}}
 
 
 @runtime_checkable

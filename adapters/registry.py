@@ -70,15 +70,80 @@ def all_entries() -> list[ModelEntry]:
     return list(MODELS.values())
 
 
-def load_model(name: str) -> Encoder:
-    """Build the adapter for ``name`` (cheap: weights load on first ``encode``)."""
+@dataclass
+class ModelOptions:
+    """Options from the command line for models resolved by path or hub id."""
+
+    query_prompt: str | None = None
+    document_prompt: str | None = None
+    trust_remote_code: bool = False
+
+
+# Set once by the CLI (`--query-prompt`, `--doc-prompt`, `--trust-remote-code`) before a grid runs.
+MODEL_OPTIONS = ModelOptions()
+
+
+def set_model_options(query_prompt: str | None = None, document_prompt: str | None = None,
+                      trust_remote_code: bool = False) -> None:
+    global MODEL_OPTIONS
+    MODEL_OPTIONS = ModelOptions(query_prompt, document_prompt, trust_remote_code)
+
+
+def is_registered(name: str) -> bool:
+    _load_extra_entries()
+    return name in MODELS or name.lower() in {k.lower() for k in MODELS}
+
+
+def load_model(name: str, precision: str = "fp32", **options: object) -> Encoder:
+    """Build the adapter for ``name`` (cheap: weights load on first ``encode``).
+
+    ``name`` resolves in one order: a registry name, then an existing model folder, then a hub
+    id ``org/name[@revision]`` from the hub cache (adapters/resolve.py). ``precision`` is passed
+    to a registry factory only when it is not "fp32", so factories without it keep working.
+    """
+    if not is_registered(name):
+        return _load_resolved(name, precision, **options)
     entry = get_entry(name)
     module_name, _, attr = entry.factory.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
-    encoder = factory(name=entry.name, task_types=entry.task_types, **entry.options)
+    kwargs = dict(entry.options)
+    if precision != "fp32":
+        kwargs["precision"] = precision
+    encoder = factory(name=entry.name, task_types=entry.task_types, **kwargs)
     if not isinstance(encoder, Encoder):
         raise HarnessError(f"factory {entry.factory} did not return an Encoder")
+    query_prompt = options.get("query_prompt", MODEL_OPTIONS.query_prompt)
+    document_prompt = options.get("document_prompt", MODEL_OPTIONS.document_prompt)
+    if query_prompt is not None or document_prompt is not None:
+        _override_prompts(encoder, query_prompt, document_prompt)
     return encoder
+
+
+def _override_prompts(encoder: Encoder, query: object, document: object) -> None:
+    """--query-prompt/--doc-prompt on a registry model: only adapters that take prompts."""
+    from dataclasses import replace
+
+    if not hasattr(encoder, "query_prompt") or not hasattr(encoder, "document_prompt"):
+        raise HarnessError(f"model {encoder.meta.name} does not take prompts")
+    if query is not None:
+        encoder.query_prompt = str(query)  # type: ignore[attr-defined]
+    if document is not None:
+        encoder.document_prompt = str(document)  # type: ignore[attr-defined]
+    options = dict(encoder.meta.options)
+    options.update(query_prompt=encoder.query_prompt,  # type: ignore[attr-defined]
+                   document_prompt=encoder.document_prompt)  # type: ignore[attr-defined]
+    encoder.meta = replace(encoder.meta, options=tuple(options.items()))
+
+
+def _load_resolved(name: str, precision: str, **options: object) -> Encoder:
+    from adapters.families import build_adapter
+    from adapters.resolve import locate
+
+    chosen = {"query_prompt": MODEL_OPTIONS.query_prompt,
+              "document_prompt": MODEL_OPTIONS.document_prompt,
+              "trust_remote_code": MODEL_OPTIONS.trust_remote_code, **options}
+    source = locate(name, sorted(MODELS))
+    return build_adapter(source, precision=precision, **chosen)  # type: ignore[arg-type]
 
 
 # Families in their own modules register more entries when imported (each import is cheap).

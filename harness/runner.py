@@ -90,7 +90,8 @@ class Runner:
         return self._prepared[task.name]
 
     def encoder(self, name: str, precision: str = "fp32") -> Encoder:
-        """One adapter (and one weight load) per model and precision per process."""
+        """One adapter (and one weight load) per model and precision per process; ``name`` is a
+        registry name, a model folder or a hub id."""
         if (name, precision) not in self._encoders:
             self._encoders[name, precision] = (load_model(name) if precision == "fp32"
                                                else load_model(name, precision=precision))
@@ -155,5 +156,5 @@ class Runner:
             "harness_version": __version__,
             "created_at": datetime.now(UTC).replace(tzinfo=None),
             "spec": canonical, "environment": environment(), "timings": timings,
-            "costs": costs, "extra": outcome.extra,
+            "costs": costs, "extra": {**outcome.extra, "model_meta": encoder.meta.describe()},
         }

@@ -29,6 +29,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "board": "leaderboard.cli:board",
     "import-mteb": "harness.published:import_mteb",
     "check": "harness.check.cli:check",
+    "data": "harness.data.cli:data",
+    "export": "harness.export:export",
 }
 
 
@@ -138,39 +140,81 @@ def with_options(*options):  # noqa: ANN002, ANN201 - click decorators
     return decorate
 
 
+# Options of `run` for models and tasks given by path, hub id or MTEB name (see README "Your
+# model, your data").
+OPEN_OPTIONS = (
+    click.option("--split", default=None, help="Split of a task (qrels/<split>.tsv); same as "
+                 "TASK@split."),
+    click.option("--pull", is_flag=True, help="Download missing task data (and hub models) first."),
+    click.option("--query-prompt", default=None, help="Prompt before each query (overrides the "
+                 "model's own)."),
+    click.option("--doc-prompt", default=None, help="Prompt before each document."),
+    click.option("--trust-remote-code", is_flag=True,
+                 help="Allow a hub model's own Python code to run."),
+)
+
+
 @main.command()
-@with_options(*MODEL_TASK_OPTIONS, *RUN_OPTIONS)
+@with_options(*MODEL_TASK_OPTIONS, *RUN_OPTIONS, *OPEN_OPTIONS)
 def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size: int, k: int,
         precision: str, cache_dir: Path | None, no_progress: bool, db: Path | None,
-        data_root: Path | None) -> None:
-    """Evaluate every MODEL x TASK pair and store the results."""
+        data_root: Path | None, split: str | None, pull: bool, query_prompt: str | None,
+        doc_prompt: str | None, trust_remote_code: bool) -> None:
+    """Evaluate every MODEL x TASK pair and store the results.
+
+    MODEL: a registry name, a model folder, or a hub id org/name[@revision]. TASK: a registry
+    name, a BEIR folder, or any MTEB task name.
+    """
+    from adapters.registry import set_model_options
     from harness.cli.session import run_grid
     from harness.cli.sweep import validate
+    from harness.data.pull import resolve_task_args
+    from harness.data_root import resolve_data_root
     from harness.spec import grid
 
+    if pull:
+        import os
+
+        os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "0"
+    tasks = tuple(resolve_task_args(tasks, split, resolve_data_root(data_root), pull))
     specs = grid(list(models), list(tasks), k=k, precision=precision)
     validate(specs)  # every spec checked before the first one runs
-    code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
-                    data_root=data_root, force=force, batch_size=batch_size,
-                    progress=not no_progress)
+    set_model_options(query_prompt, doc_prompt, trust_remote_code)
+    try:
+        code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
+                        data_root=data_root, force=force, batch_size=batch_size,
+                        progress=not no_progress)
+    finally:
+        set_model_options()  # the options belong to this command only
     sys.exit(code)
 
 
 @main.command(name="ls")
 @click.argument("what", type=click.Choice(["models", "tasks"]))
+@click.option("--all", "show_all", is_flag=True,
+              help="tasks: every English MTEB task, with status local/partial/downloadable/"
+                   "unsupported.")
 @data_option
-def ls(what: str, data_root: Path | None) -> None:
+def ls(what: str, show_all: bool, data_root: Path | None) -> None:
     """List known models or tasks (with availability under the data root)."""
     if what == "models":
         from adapters.registry import all_entries
 
         for e in all_entries():
             click.echo(f"{e.name:34s} {e.family:12s} {','.join(e.task_types):30s} {e.description}")
+        click.echo("(also: any model folder by path, or a hub id org/name[@revision])")
         return
     from harness.data_root import resolve_data_root
-    from harness.tasks.registry import all_tasks, availability
 
     root = resolve_data_root(data_root)
+    if show_all:
+        from harness.tasks.mteb_registry import list_mteb_tasks
+
+        for row in list_mteb_tasks(root):
+            click.echo(f"{row.name:44s} {row.mteb_type:16s} {row.status:13s} {row.reason}")
+        return
+    from harness.tasks.registry import all_tasks, availability
+
     for t in all_tasks():
         a = availability(t, root)
         state = "available" if a.available else f"unavailable: {a.reason}"

@@ -19,6 +19,9 @@ class TaskMeta:
     ignore_identical_ids: bool = False  # MTEB drops a hit whose id equals the query id
     partial_folder: str | None = None  # where queries+qrels sit when the corpus is missing
     download_url: str | None = None  # standard BEIR zip, for users with a network
+    source: str = "registry"  # "registry" | "folder" (a BEIR folder by path) | "mteb"
+    dataset_path: str | None = None  # the hub dataset mteb loads it from
+    dataset_revision: str | None = None
 
 
 @dataclass(frozen=True)

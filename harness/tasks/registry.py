@@ -47,12 +47,46 @@ def register(task: TaskMeta) -> None:
     TASKS[task.name] = task
 
 
+# mteb task type -> harness task kind (the module in harness/runner.py TASK_KINDS). The one place
+# that says which MTEB tasks the harness can run; add a line when a kind is added.
+MTEB_TYPE_TO_KIND: dict[str, str] = {
+    "Retrieval": "retrieval",
+    "STS": "sts",
+    "Classification": "classification",
+}
+
+
+def split_suffix(text: str) -> tuple[str, str | None]:
+    """``Name@split`` -> (Name, split); a plain name -> (name, None). `--split` appends it."""
+    base, sep, split = text.rpartition("@")
+    if sep and base and split and "/" not in split:
+        return base, split
+    return text, None
+
+
 def get_task(name: str) -> TaskMeta:
+    """Registry name, then a local BEIR folder, then any task in mteb's registry.
+
+    ``name@split`` (or `--split`) chooses the split.
+    """
+    from dataclasses import replace
+
     _load_extra_tasks()
+    base, split = split_suffix(name)
     by_lower = {k.lower(): v for k, v in TASKS.items()}
-    if name.lower() not in by_lower:
-        raise UnknownNameError("task", name, sorted(TASKS))
-    return by_lower[name.lower()]
+    if base.lower() in by_lower:
+        task = by_lower[base.lower()]
+        return replace(task, split=split) if split else task
+    from harness.tasks.folder import folder_task, looks_like_path
+
+    if looks_like_path(base):
+        return folder_task(Path(base), split)
+    from harness.tasks.mteb_registry import mteb_task
+
+    task = mteb_task(base)
+    if task is None:
+        raise UnknownNameError("task", base, sorted(TASKS))
+    return replace(task, split=split) if split else task
 
 
 @dataclass(frozen=True)
@@ -80,7 +114,10 @@ def availability(task: TaskMeta, data_root: Path) -> Availability:
 def require_available(task: TaskMeta, data_root: Path) -> Path:
     status = availability(task, data_root)
     if not status.available:
-        raise HarnessError(f"task {task.name} is unavailable: {status.reason} ({status.path})")
+        hint = (f"; fetch it with `harness data pull {task.name}` or `harness run --pull`"
+                if task.download_url or task.source == "mteb" else "")
+        raise HarnessError(f"task {task.name} is unavailable: {status.reason} ({status.path})"
+                           f"{hint}")
     return status.path
 
 
