@@ -27,7 +27,10 @@ from harness.tasks.registry import get_task
 
 # task type -> module with prepare(task, data_root) and execute(prepared, encoder, spec, ctx)
 TASK_KINDS: dict[str, str] = {"retrieval": "harness.kinds.retrieval", "sts": "harness.kinds.sts",
-                              "classification": "harness.kinds.classification"}
+                              "classification": "harness.kinds.classification",
+                              **{k: f"harness.kinds.{k}" for k in (
+                                  "clustering", "pair_classification", "reranking",
+                                  "summarization", "multilabel_classification")}}
 
 # compression name prefix -> "module:wrap(encoder, spec_string) -> Encoder"; "none" is identity
 COMPRESSIONS: dict[str, str] = {
