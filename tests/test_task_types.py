@@ -34,8 +34,9 @@ class WordLlamaOracle:
     mteb_model_meta = None
 
     def __init__(self) -> None:
-        from adapters.dense import _package_dir
         from wordllama import WordLlama
+
+        from adapters.dense import _package_dir
 
         self.model = WordLlama.load(dim=256, cache_dir=_package_dir("wordllama"),
                                     disable_download=True)

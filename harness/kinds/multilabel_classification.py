@@ -16,8 +16,16 @@ from typing import Any
 
 from adapters.base import Encoder
 from harness.errors import DataError
-from harness.kinds.mteb_bridge import (CachedMtebEncoder, evaluate, label_list_field, local_task,
-                                       numeric_scores, read_jsonl, sentence_outcome, text_field)
+from harness.kinds.mteb_bridge import (
+    CachedMtebEncoder,
+    evaluate,
+    label_list_field,
+    local_task,
+    numeric_scores,
+    read_jsonl,
+    sentence_outcome,
+    text_field,
+)
 from harness.kinds.outcome import Context, Outcome, Prepared
 from harness.spec import RunSpec
 from harness.tasks.base import TaskMeta
