@@ -26,7 +26,9 @@ class ModelEntry:
 
 
 def _e(name: str, factory: str, family: str, description: str,
-       task_types: tuple[str, ...] = ("retrieval", "sts", "classification"),
+       task_types: tuple[str, ...] = ("retrieval", "sts", "classification", "clustering",
+                                      "pair_classification", "reranking", "summarization",
+                                      "multilabel_classification"),
        **options: object) -> ModelEntry:
     return ModelEntry(name, factory, family, description, MappingProxyType(options), task_types)
 

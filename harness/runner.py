@@ -31,7 +31,10 @@ from harness.tasks.registry import get_task
 # task type -> module with prepare(task, data_root), execute(prepared, encoder, spec, ctx) and
 # AXES, the spec axes it uses (a kind without AXES uses only the model's precision)
 TASK_KINDS: dict[str, str] = {"retrieval": "harness.kinds.retrieval", "sts": "harness.kinds.sts",
-                              "classification": "harness.kinds.classification"}
+                              "classification": "harness.kinds.classification",
+                              **{k: f"harness.kinds.{k}" for k in (
+                                  "clustering", "pair_classification", "reranking",
+                                  "summarization", "multilabel_classification")}}
 DEFAULT_AXES = frozenset({"precision"})
 
 

@@ -12,17 +12,21 @@ Two pieces:
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-from collections.abc import Iterable
+import json
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from adapters.base import Encoder, Side
-from harness.errors import HarnessError
-from harness.kinds.outcome import Context
+from harness.errors import DataError, HarnessError
+from harness.kinds.outcome import Context, Outcome
 
 
 @dataclass
@@ -88,12 +92,16 @@ class CachedMtebEncoder:
 
     @staticmethod
     def _rows(x: Any) -> np.ndarray | sp.csr_matrix:
-        return x if sp.issparse(x) else np.asarray(x, dtype=np.float32)
+        # mteb's summarization evaluator compares single vectors: treat one as a row
+        return x if sp.issparse(x) else np.atleast_2d(np.asarray(x, dtype=np.float32))
 
     def similarity(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
         from sklearn.metrics.pairwise import cosine_similarity
 
-        return cosine_similarity(self._rows(embeddings1), self._rows(embeddings2))
+        matrix = cosine_similarity(self._rows(embeddings1), self._rows(embeddings2))
+        if np.ndim(embeddings1) == np.ndim(embeddings2) == 1:  # two vectors: one number
+            return matrix[0, 0]
+        return matrix
 
     def similarity_pairwise(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
         from sklearn.metrics.pairwise import paired_cosine_distances
@@ -106,43 +114,160 @@ def mteb_class(path: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def local_task(class_path: str, dataset: Any) -> Any:
+def local_task(class_path: str, dataset: Any, capture: bool = True, **attributes: Any) -> Any:
     """An instance of the mteb task class at ``class_path`` that evaluates ``dataset``.
 
-    ``dataset`` is a ``datasets.DatasetDict`` keyed by split. For STS tasks the instance also keeps
-    the per-pair scores mteb's evaluator computed (``pair_scores``), which mteb itself only writes
-    to prediction files.
+    ``dataset`` is a ``datasets.DatasetDict`` keyed by split (retrieval-style tasks instead get
+    ``corpus``/``queries``/``relevant_docs``/``top_ranked`` in ``attributes``, set as mteb's v1
+    dict-per-split layout that mteb converts itself). ``attributes`` also override class protocol
+    settings where a local check task must (none do for the real MTEB tasks).
+
+    With ``capture`` the instance keeps what mteb computes per item but only writes to prediction
+    files: ``pair_scores`` (STS), ``predictions`` (whatever mteb hands to its prediction writer:
+    pair similarities, summary similarities, cluster assignments) and ``per_query`` (retrieval /
+    reranking metrics per query). Without it the class is mteb's own with only ``load_data``
+    swapped: the oracle the tests compare against.
     """
     base = mteb_class(class_path)
 
     class LocalTask(base):  # type: ignore[misc, valid-type]
-        pair_scores: dict[str, list[float]] | None = None
-
         def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
             self.dataset = dataset
             self.data_loaded = True
+
+    cls = _capturing(LocalTask) if capture else LocalTask
+    cls.__name__ = cls.__qualname__ = f"Local{base.__name__}"
+    task = cls()
+    for name, value in attributes.items():  # on the instance: mteb deletes the v1 ones later
+        setattr(task, name, value)
+    return task
+
+
+def _capturing(base: type) -> type:
+    class CapturingTask(base):  # type: ignore[misc, valid-type]
+        pair_scores: dict[str, list[float]] | None = None
+        predictions: Any = None
+        per_query: dict[str, dict[str, float]] | None = None
 
         def _calculate_scores(self, scores: Any, *args: Any, **kwargs: Any) -> Any:
             if isinstance(scores, dict) and "cosine_scores" in scores:
                 self.pair_scores = dict(scores)
             return super()._calculate_scores(scores, *args, **kwargs)
 
-    LocalTask.__name__ = LocalTask.__qualname__ = f"Local{base.__name__}"
-    return LocalTask()
+        def _save_task_predictions(self, predictions: Any, *args: Any, **kwargs: Any) -> None:
+            self.predictions = predictions  # kept in memory; nothing is written
+
+        def task_specific_scores(self, scores: Any, *args: Any, **kwargs: Any) -> Any:
+            self.per_query = {str(q): dict(m) for q, m in scores.items()}
+            return super().task_specific_scores(scores, *args, **kwargs)
+
+    return CapturingTask
 
 
 def evaluate(task: Any, model: CachedMtebEncoder, split: str, batch_size: int) -> dict[str, Any]:
-    """mteb's ``AbsTask.evaluate`` for the one (default) subset; returns its score dict."""
+    """mteb's ``AbsTask.evaluate`` for the one (default) subset; returns its score dict.
+
+    A prediction folder is named only so that mteb hands its per-item predictions to the
+    capturing task (which writes nothing).
+    """
     import logging
     import warnings
+    from pathlib import Path
 
     logging.getLogger("mteb").setLevel(logging.WARNING)
     with warnings.catch_warnings():  # "superseded by .v2": we run the version the board shows
         warnings.simplefilter("ignore")
-        scores = task.evaluate(model, split, encode_kwargs={"batch_size": batch_size})
+        scores = task.evaluate(model, split, encode_kwargs={"batch_size": batch_size},
+                               prediction_folder=Path("unused-predictions"))
     if len(scores) != 1:
         raise HarnessError(f"{task.metadata.name}: expected one subset, mteb gave {list(scores)}")
     return dict(next(iter(scores.values())))
+
+
+def numeric_scores(metrics: dict[str, Any]) -> dict[str, float]:
+    """The finite numbers of an mteb score dict (lists, dicts and NaN left out)."""
+    return {k: float(v) for k, v in metrics.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and v == v}
+
+
+def sentence_outcome(task: Any, model: CachedMtebEncoder, ctx: Context, scores: dict[str, float],
+                     query_scores: list[tuple[str, str, float]], extra: dict[str, Any],
+                     n_items: int, n_docs: int = 0,
+                     task_queries: list[tuple[str, str]] | None = None) -> Outcome:
+    """The ``Outcome`` every mteb-protocol kind returns: scores, per-item rows, encode costs."""
+    stats = model.stats
+    return Outcome(
+        scores=scores, query_scores=query_scores,
+        timings={"encode_s": stats.seconds,
+                 "load_s": ctx.load_seconds.get(model.encoder.meta.name, 0.0)},
+        costs=stats.costs(),
+        extra={"mteb_version": mteb_version(),
+               "encoded_texts": stats.texts, "sides": stats.sides, **extra},
+        n_queries=n_items, n_docs=n_docs, task_queries=task_queries or [],
+        cache_hit=stats.all_cached,
+    )
+
+
+def read_jsonl(path: Path, fields: dict[str, Callable[[Any], str | None]],
+               min_rows: int = 1) -> tuple[list[dict[str, Any]], str]:
+    """Rows of a JSONL file, each checked field by field; returns (rows, sha256 of the bytes).
+
+    ``fields`` maps a required field to a check returning an error message (or None when fine),
+    so one bad row stops the run with file:line:field.
+    """
+    if not path.is_file():
+        raise DataError(path, None, None, "file not found")
+    raw = path.read_bytes()
+    rows: list[dict[str, Any]] = []
+    for line, text in enumerate(raw.decode("utf-8").splitlines(), 1):
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(path, line, None, f"invalid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(path, line, None, "expected a JSON object")
+        for name, check in fields.items():
+            problem = "missing" if name not in row else check(row[name])
+            if problem:
+                raise DataError(path, line, name, problem)
+        rows.append(row)
+    if len(rows) < min_rows:
+        raise DataError(path, None, None, f"fewer than {min_rows} rows")
+    return rows, hashlib.sha256(raw).hexdigest()
+
+
+def text_field(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "not a string"
+    return None if value.strip() else "empty text"
+
+
+def text_list_field(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "expected a non-empty list of strings"
+    bad = [v for v in value if text_field(v)]
+    return f"not a non-empty string: {bad[0]!r}" if bad else None
+
+
+def number_field(value: Any) -> str | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return None if ok else f"not a finite number: {value!r}"
+
+
+def label_field(value: Any) -> str | None:
+    """A class label: a non-empty string or an integer (clustering, pair labels)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return f"not a label (string or integer): {value!r}"
+    return "empty label" if isinstance(value, str) and not value.strip() else None
+
+
+def label_list_field(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "expected a non-empty list of labels"
+    bad = [v for v in value if label_field(v)]
+    return label_field(bad[0]) if bad else None
 
 
 def mteb_version() -> str:

@@ -1,4 +1,5 @@
-"""MTEB tasks beyond retrieval: seven STS tasks and Banking77Classification.
+"""MTEB tasks beyond retrieval: STS, classification, clustering, pair classification, reranking,
+summarization and multi-label classification.
 
 Each task is registered under MTEB's own name, split and main score, and tied to the mteb task
 class whose protocol evaluates it (``mteb_class``): the harness only swaps that class's data
@@ -22,6 +23,9 @@ class MtebSource:
     id_fields: tuple[str, ...] = ()  # fields joined with ':' into the item id (STS pair id)
     min_score: float = 0.0  # gold similarity range as published for the data set
     max_score: float = 5.0
+    # class attributes set on the local task: only the code-path check tasks use this, to run a
+    # real mteb protocol on a few hundred texts (e.g. embed all texts instead of 4% of them)
+    overrides: tuple[tuple[str, object], ...] = ()
 
 
 _STS = "mteb.tasks.sts.eng"
@@ -58,6 +62,79 @@ for _name, _folder in _FOLDERS.items():
         name=_name, type="classification" if _clf else "sts", folder=f"mteb/{_folder}",
         main_score="accuracy" if _clf else "cosine_spearman", split="test",
         description=_DESCRIPTIONS[_name], license=_LICENSES.get(_name, "see the data folder")))
+
+
+_MT = "mteb.tasks"
+# The MTEB(eng, v2) tasks of the other five types: local files under mteb/<folder>/ in the
+# layout documented in README ("Task types"); mteb's own class runs each.
+_MORE: dict[str, tuple[str, str, str]] = {  # name -> (kind, main score, "module:Class")
+    **{n: ("clustering", "v_measure", f"{_MT}.clustering.eng.{m}") for n, m in [
+        ("ArXivHierarchicalClusteringP2P",
+         "arxiv_hierarchical_clustering:ArXivHierarchicalClusteringP2P"),
+        ("ArXivHierarchicalClusteringS2S",
+         "arxiv_hierarchical_clustering:ArXivHierarchicalClusteringS2S"),
+        ("BiorxivClusteringP2P.v2", "biorxiv_clustering_p2p:BiorxivClusteringP2PFast"),
+        ("MedrxivClusteringP2P.v2", "medrxiv_clustering_p2p:MedrxivClusteringP2PFast"),
+        ("MedrxivClusteringS2S.v2", "medrxiv_clustering_s2s:MedrxivClusteringS2SFast"),
+        ("StackExchangeClustering.v2", "stack_exchange_clustering:StackExchangeClusteringFast"),
+        ("StackExchangeClusteringP2P.v2",
+         "stack_exchange_clustering_p2p:StackExchangeClusteringP2PFast"),
+        ("TwentyNewsgroupsClustering.v2",
+         "twenty_newsgroups_clustering:TwentyNewsgroupsClusteringFast")]},
+    **{n: ("pair_classification", "max_ap", f"{_MT}.pair_classification.eng.{m}") for n, m in [
+        ("SprintDuplicateQuestions", "sprint_duplicate_questions_pc:SprintDuplicateQuestionsPC"),
+        ("TwitterSemEval2015", "twitter_sem_eval2015_pc:TwitterSemEval2015PC"),
+        ("TwitterURLCorpus", "twitter_url_corpus_pc:TwitterURLCorpus")]},
+    "AskUbuntuDupQuestions": ("reranking", "map_at_1000", f"{_MT}.reranking.eng."
+                              "ask_ubuntu_dup_questions:AskUbuntuDupQuestions"),
+    "MindSmallReranking": ("reranking", "max_over_subqueries_map_at_1000",
+                           f"{_MT}.reranking.eng.mind_small_reranking:MindSmallReranking"),
+    "SummEvalSummarization.v2": ("summarization", "cosine_spearman", f"{_MT}.summarization.eng."
+                                 "summ_eval_summarization:SummEvalSummarizationv2"),
+}
+_FILES = {"clustering": "test.jsonl", "pair_classification": "test.jsonl",
+          "reranking": "", "summarization": "test.jsonl",
+          "multilabel_classification": "{split}.jsonl"}
+
+for _name, (_kind, _score, _cls) in _MORE.items():
+    SOURCES[_name] = MtebSource(_cls, _FILES[_kind])
+    register(TaskMeta(name=_name, type=_kind, folder=f"mteb/{_name.lower()}", main_score=_score,
+                      split="test", description=f"MTEB(eng, v2) {_kind.replace('_', ' ')}",
+                      license="see the data folder"))
+
+_CHECK_NOTE = "code-path check on real texts, not a reproduction of any published number"
+# Small tasks the tests build from staged texts (folder checks/<name>); each runs a real mteb
+# protocol class so the harness can be compared with mteb.evaluate on identical local data.
+CHECK_TASKS: dict[str, tuple[str, str, MtebSource, str]] = {
+    "Banking77IntentClustering": ("clustering", "v_measure", MtebSource(
+        f"{_MT}.clustering.eng.twenty_newsgroups_clustering:TwentyNewsgroupsClusteringFast",
+        "test.jsonl", overrides=(("max_fraction_of_documents_to_embed", None),
+                                 ("max_documents_per_cluster", 400))),
+        "Banking77 test texts clustered by intent"),
+    "STSBParaphrasePairs": ("pair_classification", "max_ap", MtebSource(
+        f"{_MT}.pair_classification.eng.twitter_sem_eval2015_pc:TwitterSemEval2015PC",
+        "test.jsonl"), "STSBenchmark/SICK-R pairs thresholded into paraphrase / not"),
+    "SciFactBM25Reranking": ("reranking", "map_at_1000", MtebSource(
+        f"{_MT}.reranking.eng.ask_ubuntu_dup_questions:AskUbuntuDupQuestions", ""),
+        "SciFact queries reranked over their BM25 top-20 candidates"),
+    "STSBSummarization": ("summarization", "cosine_spearman", MtebSource(
+        f"{_MT}.summarization.eng.summ_eval_summarization:SummEvalSummarizationv2",
+        "test.jsonl"), "groups of STS pairs as human / machine summaries with gold relevance"),
+    "Banking77MultiIntent": ("multilabel_classification", "accuracy", MtebSource(
+        f"{_MT}.multilabel_classification.eng.scirepeval_fos_classification:"
+        "SciRepEvalFoSClassification", "{split}.jsonl"),
+        "two Banking77 requests joined into one message, labelled with both intents"),
+}
+
+
+def register_check_tasks() -> list[str]:
+    """Register the code-path check tasks (the tests do; they are not part of any suite)."""
+    for name, (kind, score, src, description) in CHECK_TASKS.items():
+        SOURCES[name] = src
+        register(TaskMeta(name=name, type=kind, folder=f"checks/{name.lower()}",
+                          main_score=score, split="test",
+                          description=f"{description} ({_CHECK_NOTE})", license="as its source"))
+    return list(CHECK_TASKS)
 
 
 def source(task_name: str) -> MtebSource:

@@ -135,3 +135,12 @@ def _load_extra_tasks() -> None:
 
 
 _EXTRA_TASK_MODULES: tuple[str, ...] = ("harness.tasks.mteb_tasks",)
+
+
+# mteb task type -> harness task kind (the kind module is harness.kinds.<kind>)
+MTEB_TYPE_TO_KIND: dict[str, str] = {
+    "Retrieval": "retrieval", "STS": "sts", "Classification": "classification",
+    "Clustering": "clustering", "PairClassification": "pair_classification",
+    "Reranking": "reranking", "Summarization": "summarization",
+    "MultilabelClassification": "multilabel_classification",
+}
