@@ -74,6 +74,15 @@ class EmbeddingCache:
         n_chunks = -(-len(texts) // self.chunk_size)
         return all((folder / f"chunk-{i:05d}.json").is_file() for i in range(n_chunks))
 
+    def missing_chunks(self, encoder: Encoder, texts: Sequence[str],
+                       side: Side) -> list[tuple[int, int]]:
+        """(start, stop) of each chunk not yet on disk: the shards a cluster encodes."""
+        folder = self.folder(encoder, side, texts)
+        return [(start, min(start + self.chunk_size, len(texts)))
+                for index, start in enumerate(range(0, len(texts), self.chunk_size))
+                if not ((folder / f"chunk-{index:05d}.npz").is_file()
+                        and (folder / f"chunk-{index:05d}.json").is_file())]
+
     def encode(self, encoder: Encoder, texts: Sequence[str], side: Side, *, batch_size: int = 32,
                progress: Callable[[int], None] | None = None) -> EncodeResult:
         folder = self.folder(encoder, side, texts)

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from harness.cli import (
+    EXECUTOR_OPTIONS,
     MODEL_TASK_OPTIONS,
     RUN_OPTIONS,
     _default_cache,
@@ -60,10 +61,11 @@ def validate(models: list[str], tasks: list[str], compressions: list[str],
                    "pq:MxBITS, ivfpq:MxBITS[:NLIST[:NPROBE]].")
 @click.option("--backend", "backend", default="exact", show_default=True,
               help="Comma list: exact, hnsw[:m=M][:efc=N][:efs=N], ivf[:nlist=N][:nprobe=N].")
-@with_options(*RUN_OPTIONS)
+@with_options(*RUN_OPTIONS, *EXECUTOR_OPTIONS)
 def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backend: str,
           force: bool, batch_size: int, k: int, cache_dir: Path | None, no_progress: bool,
-          db: Path | None, data_root: Path | None) -> None:
+          db: Path | None, data_root: Path | None, executor: str, ray_address: str | None,
+          ray_workers: int | None) -> None:
     """Evaluate every compression x backend variant of MODEL on TASK (one encode)."""
     from harness.cli.session import run_grid
     from harness.spec import grid
@@ -75,7 +77,8 @@ def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backen
     specs = grid(list(models), list(tasks), tuple(compressions), tuple(backends), k=k)
     db = db or _default_db()
     code = run_grid(specs, db=db, cache_dir=cache_dir or _default_cache(), data_root=data_root,
-                    force=force, batch_size=batch_size, progress=not no_progress)
+                    force=force, batch_size=batch_size, progress=not no_progress,
+                    executor=executor, ray_address=ray_address, ray_workers=ray_workers)
     from harness.cli.report import print_results, results_frame
 
     print_results(results_frame(db, tasks, models))  # the trade-off: scores beside costs
