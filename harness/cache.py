@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,33 +85,44 @@ class EmbeddingCache:
 
     def encode(self, encoder: Encoder, texts: Sequence[str], side: Side, *, batch_size: int = 32,
                progress: Callable[[int], None] | None = None) -> EncodeResult:
-        folder = self.folder(encoder, side, texts)
-        folder.mkdir(parents=True, exist_ok=True)
         parts: list[Embeddings] = []
         seconds = 0.0
         all_cached = True
+        for part, elapsed, cached in self.iter_encode(encoder, texts, side, batch_size=batch_size,
+                                                      progress=progress):
+            parts.append(part)
+            seconds += elapsed
+            all_cached = all_cached and cached
+        if not parts:
+            parts.append(encoder.encode([], side, batch_size=batch_size))
+        return EncodeResult(concat(parts), seconds, all_cached, len(texts))
+
+    def iter_encode(self, encoder: Encoder, texts: Sequence[str], side: Side, *,
+                    batch_size: int = 32, progress: Callable[[int], None] | None = None,
+                    ) -> Iterator[tuple[Embeddings, float, bool]]:
+        """(chunk embeddings, encode seconds, came from disk) chunk by chunk, in order.
+
+        Only one chunk is held at a time, so a streamed corpus (``texts`` a lazy sequence that
+        reads slices from disk) never sits in memory as a whole."""
+        folder = self.folder(encoder, side, texts)
+        folder.mkdir(parents=True, exist_ok=True)
         for index, start in enumerate(range(0, len(texts), self.chunk_size)):
             chunk = texts[start:start + self.chunk_size]
             data = folder / f"chunk-{index:05d}.npz"
             info = folder / f"chunk-{index:05d}.json"
             if data.is_file() and info.is_file():
                 part = load_embeddings(data)
-                seconds += json.loads(info.read_text())["seconds"]
+                elapsed, cached = json.loads(info.read_text())["seconds"], True
             else:
-                all_cached = False
                 began = time.perf_counter()
                 part = encoder.encode(chunk, side, batch_size=batch_size)
-                elapsed = time.perf_counter() - began
+                elapsed, cached = time.perf_counter() - began, False
                 part.validate(len(chunk), chunk)
                 if hasattr(part, "check_dim"):  # sparse/multi-vector: width vs the model's meta
                     part.check_dim(encoder.meta.dim, encoder.meta.name)
                 _atomic_write(data, part.save)
                 sidecar = json.dumps({"seconds": elapsed, "n": len(chunk)})
                 _atomic_write(info, lambda p, text=sidecar: p.write_text(text))
-                seconds += elapsed
-            parts.append(part)
             if progress:
                 progress(len(chunk))
-        if not parts:
-            parts.append(encoder.encode([], side, batch_size=batch_size))
-        return EncodeResult(concat(parts), seconds, all_cached, len(texts))
+            yield part, elapsed, cached

@@ -30,7 +30,7 @@ def run_grid(specs: list[RunSpec], *, db: Path, cache_dir: Path, data_root: Path
     root = resolve_data_root(data_root)
     runs_on = get_executor(executor, address=ray_address, workers=ray_workers)
     ctx = Context(EmbeddingCache(cache_dir), batch_size=batch_size, progress=progress)
-    with Store(db) as store:
+    with runs_on, Store(db) as store:
         runner = Runner(store, ctx, root, force=force, log=console.print)
         outcome = runs_on.run(specs, runner, console.print)
     results, unsupported = outcome.results, outcome.unsupported

@@ -27,6 +27,12 @@ class GridOutcome:
 
 
 class Executor(Protocol):
+    """Used as a context manager around the store: ``with executor: ... executor.run(...)``."""
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
     def run(self, specs: list[RunSpec], runner: Runner, log: Callable[[str], None]) -> GridOutcome:
         ...
 

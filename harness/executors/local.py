@@ -10,6 +10,12 @@ from harness.spec import RunSpec
 
 
 class LocalExecutor:
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def run(self, specs: list[RunSpec], runner: Runner, log: Callable[[str], None]) -> GridOutcome:
         outcome = GridOutcome()
         for spec in specs:

@@ -83,18 +83,21 @@ class RayExecutor:
     def __init__(self, address: str | None = None, workers: int | None = None,
                  on_pool: Callable[[list[int]], None] | None = None) -> None:
         self.address, self.workers, self.on_pool = address, workers, on_pool
+        self.started = False
+
+    def __enter__(self) -> RayExecutor:
+        """Join or start the cluster first: an unreachable one fails before any file is opened."""
+        self.started = connect(self.address)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            import ray
+
+            ray.shutdown()
+            self.started = False
 
     def run(self, specs: list[RunSpec], runner: Runner, log: Callable[[str], None]) -> GridOutcome:
-        import ray
-
-        started = connect(self.address)
-        try:
-            return self._run(specs, runner, log)
-        finally:
-            if started:
-                ray.shutdown()
-
-    def _run(self, specs: list[RunSpec], runner: Runner, log: Callable[[str], None]) -> GridOutcome:
         import ray
 
         outcome = GridOutcome()
