@@ -36,35 +36,40 @@ def _block_top(scores: np.ndarray, offset: int, k: int) -> tuple[np.ndarray, np.
 
 
 class _Candidates:
-    """Per query, the best k seen so far; merges lazily so each block costs one argpartition."""
+    """Per query, the k best (score, corpus position) seen so far, with the k-th best score as a
+    threshold: once k are known, a block contributes only the columns that beat it (a vectorised
+    comparison), so most blocks cost one pass instead of an argpartition. A column that merely
+    ties the threshold comes later in corpus order and would lose the tie anyway."""
 
     def __init__(self, n_queries: int, k: int) -> None:
         self.k = k
-        self.scores: list[np.ndarray] = []
-        self.indices: list[np.ndarray] = []
-        self.width = 0
-        self.n_queries = n_queries
+        self.scores = np.empty((n_queries, 0), np.float32)
+        self.indices = np.empty((n_queries, 0), np.int64)
 
-    def add(self, scores: np.ndarray, indices: np.ndarray) -> None:
-        self.scores.append(scores)
-        self.indices.append(indices)
-        self.width += scores.shape[1]
-        if self.width > 8 * self.k:  # bound the candidate pool: never more than 8k + block k
-            self._merge()
+    def add(self, scores: np.ndarray, offset: int) -> None:
+        if self.scores.shape[1] < self.k:  # not yet k per query: keep each block's best
+            s, i = _block_top(scores, offset, self.k)
+            self._keep(np.hstack([self.scores, s]), np.hstack([self.indices, i]))
+            return
+        rows, cols = np.nonzero(scores > self.scores.min(axis=1, keepdims=True))
+        if rows.size == 0:
+            return
+        counts = np.bincount(rows, minlength=scores.shape[0])
+        slot = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        new_s = np.full((scores.shape[0], int(counts.max())), -np.inf, np.float32)
+        new_i = np.full(new_s.shape, -1, np.int64)
+        new_s[rows, slot] = scores[rows, cols]
+        new_i[rows, slot] = cols + offset
+        self._keep(np.hstack([self.scores, new_s]), np.hstack([self.indices, new_i]))
 
-    def _merge(self) -> None:
-        s, i = np.hstack(self.scores), np.hstack(self.indices)
+    def _keep(self, s: np.ndarray, i: np.ndarray) -> None:
         if s.shape[1] > self.k:
             part = np.argpartition(s, s.shape[1] - self.k, axis=1)[:, -self.k:]
             s, i = np.take_along_axis(s, part, axis=1), np.take_along_axis(i, part, axis=1)
-        self.scores, self.indices, self.width = [s], [i], s.shape[1]
+        self.scores, self.indices = s, i.astype(np.int64, copy=False)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.scores:
-            empty = np.empty((self.n_queries, 0))
-            return empty.astype(np.float32), empty.astype(np.int64)
-        s, i = np.hstack(self.scores), np.hstack(self.indices).astype(np.int64)
-        return merge_topk(s, i, self.k)  # sorted, ties by lower corpus position
+        return merge_topk(self.scores, self.indices, self.k)  # sorted, ties by lower position
 
 
 def search_blocks(queries: DenseEmbeddings, blocks: Iterable[np.ndarray], k: int = 1000, *,
@@ -89,14 +94,14 @@ def search_blocks(queries: DenseEmbeddings, blocks: Iterable[np.ndarray], k: int
         scores = q @ d.T
         if cosine:  # divide by the block's norms instead of normalising a copy of the corpus
             scores /= np.clip(np.sqrt(np.einsum("ij,ij->i", d, d)), 1e-12, None)
-        found.add(*_block_top(scores, offset, k))
+        found.add(scores, offset)
         offset += d.shape[0]
     s, i = found.result()
     return TopK(i, s.astype(np.float32, copy=False))
 
 
 def exact_search(queries: DenseEmbeddings, docs: DenseEmbeddings, k: int = 1000, *,
-                 query_block: int = 512, doc_block: int = 32768) -> TopK:
+                 query_block: int = 512, doc_block: int = 16384) -> TopK:
     if queries.dim != docs.dim:
         raise ValueError(f"query dim {queries.dim} != document dim {docs.dim}")
     d = docs.vectors
