@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,25 +192,44 @@ class EmbeddingCache:
         n_chunks = -(-len(texts) // self.chunk_size)
         return all((folder / f"chunk-{i:05d}.json").is_file() for i in range(n_chunks))
 
+    def missing_chunks(self, encoder: Encoder, texts: Sequence[str],
+                       side: Side) -> list[tuple[int, int]]:
+        """(start, stop) of each chunk not yet on disk: the shards a cluster encodes."""
+        folder = self.folder(encoder, side, texts)
+        return [(start, min(start + self.chunk_size, len(texts)))
+                for index, start in enumerate(range(0, len(texts), self.chunk_size))
+                if not ((folder / f"chunk-{index:05d}.npz").is_file()
+                        and (folder / f"chunk-{index:05d}.json").is_file())]
+
     def encode(self, encoder: Encoder, texts: Sequence[str], side: Side, *, batch_size: int = 32,
                progress: Callable[[int], None] | None = None) -> EncodeResult:
-        folder = self.folder(encoder, side, texts)
-        folder.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(folder)
         parts: list[Embeddings] = []
         seconds = 0.0
         all_cached = True
-        for index, start in enumerate(range(0, len(texts), self.chunk_size)):
-            chunk = texts[start:start + self.chunk_size]
-            part, elapsed, cached = self._chunk(encoder, folder, index, chunk, side, batch_size)
-            all_cached &= cached
-            seconds += elapsed
+        for part, elapsed, cached in self.iter_encode(encoder, texts, side, batch_size=batch_size,
+                                                      progress=progress):
             parts.append(part)
-            if progress:
-                progress(len(chunk))
+            seconds += elapsed
+            all_cached = all_cached and cached
         if not parts:
             parts.append(encoder.encode([], side, batch_size=batch_size))
         return EncodeResult(concat(parts), seconds, all_cached, len(texts))
+
+    def iter_encode(self, encoder: Encoder, texts: Sequence[str], side: Side, *,
+                    batch_size: int = 32, progress: Callable[[int], None] | None = None,
+                    ) -> Iterator[tuple[Embeddings, float, bool]]:
+        """(chunk embeddings, encode seconds, came from disk) chunk by chunk, in order.
+
+        Only one chunk is held at a time, so a streamed corpus (``texts`` a lazy sequence that
+        reads slices from disk) never sits in memory as a whole."""
+        folder = self.folder(encoder, side, texts)
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, start in enumerate(range(0, len(texts), self.chunk_size)):
+            chunk = texts[start:start + self.chunk_size]
+            part, elapsed, cached = self._chunk(encoder, folder, index, chunk, side, batch_size)
+            if progress:
+                progress(len(chunk))
+            yield part, elapsed, cached
 
     def _chunk(self, encoder: Encoder, folder: Path, index: int, chunk: Sequence[str],
                side: Side, batch_size: int) -> tuple[Embeddings, float, bool]:

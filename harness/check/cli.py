@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from harness.cli import EXECUTOR_OPTIONS, with_options
+
 
 @click.command()
 @click.argument("expected_file", required=False,
@@ -38,10 +40,12 @@ import click
               help="DuckDB file [default: results/harness.duckdb].")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data root [default: $HARNESS_DATA, then ../shared/data].")
+@with_options(*EXECUTOR_OPTIONS)
 def check(expected_file: Path | None, markdown_file: Path | None, baseline: str | None,
           candidates: tuple[str, ...], metrics: tuple[str, ...], margin: float, alpha: float,
           test: str, no_run: bool, batch_size: int, cache_dir: Path | None, no_progress: bool,
-          db: Path | None, data_root: Path | None) -> None:
+          db: Path | None, data_root: Path | None, executor: str, ray_address: str | None,
+          ray_workers: int | None) -> None:
     """Check scores against EXPECTED_FILE (YAML or TOML) and/or a --baseline run.
 
     Each row of EXPECTED_FILE names model, task, metric, expected, tolerance and source; stored
@@ -84,6 +88,12 @@ def check(expected_file: Path | None, markdown_file: Path | None, baseline: str 
             runner = Runner(store, Context(EmbeddingCache(cache_dir or _default_cache()),
                                            batch_size=batch_size, progress=not no_progress),
                             resolve_data_root(data_root), log=err.print)
+            if executor != "local" and not no_run:  # missing runs on the cluster, then reuse
+                from harness.executors import get_executor
+
+                specs = list(dict.fromkeys(p.spec for p in planned if p.spec is not None))
+                with get_executor(executor, address=ray_address, workers=ray_workers) as ex:
+                    ex.run(specs, runner, err.print)
             rows = check_rows(planned, obtain(planned, runner, err.print, reuse_only=no_run))
         if baseline is not None:
             base = Baseline(baseline, store)

@@ -129,6 +129,15 @@ RUN_OPTIONS = (
     db_option,
     data_option,
 )
+EXECUTOR_OPTIONS = (
+    click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+                 show_default=True, help="Run here, or on a Ray cluster (see README "
+                 "'Scaling out')."),
+    click.option("--ray-address", default=None,
+                 help="Ray cluster to join: HOST:PORT or 'auto' [default: start a local one]."),
+    click.option("--ray-workers", type=click.IntRange(min=1), default=None,
+                 help="Encoding actors per model [default: the cluster's CPUs]."),
+)
 
 
 def with_options(*options):  # noqa: ANN002, ANN201 - click decorators
@@ -155,11 +164,12 @@ OPEN_OPTIONS = (
 
 
 @main.command()
-@with_options(*MODEL_TASK_OPTIONS, *RUN_OPTIONS, *OPEN_OPTIONS)
+@with_options(*MODEL_TASK_OPTIONS, *RUN_OPTIONS, *OPEN_OPTIONS, *EXECUTOR_OPTIONS)
 def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size: int, k: int,
         precision: str, cache_dir: Path | None, no_progress: bool, db: Path | None,
         data_root: Path | None, split: str | None, pull: bool, query_prompt: str | None,
-        doc_prompt: str | None, trust_remote_code: bool) -> None:
+        doc_prompt: str | None, trust_remote_code: bool, executor: str, ray_address: str | None,
+        ray_workers: int | None) -> None:
     """Evaluate every MODEL x TASK pair and store the results.
 
     MODEL: a registry name, a model folder, or a hub id org/name[@revision]. TASK: a registry
@@ -183,7 +193,8 @@ def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size
     try:
         code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
                         data_root=data_root, force=force, batch_size=batch_size,
-                        progress=not no_progress)
+                        progress=not no_progress, executor=executor, ray_address=ray_address,
+                        ray_workers=ray_workers)
     finally:
         set_model_options()  # the options belong to this command only
     sys.exit(code)

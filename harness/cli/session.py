@@ -10,29 +10,30 @@ from rich.table import Table
 from harness.cache import EmbeddingCache
 from harness.data_root import resolve_data_root
 from harness.errors import HarnessError
+from harness.executors import get_executor
 from harness.kinds.outcome import Context
-from harness.runner import Runner, RunResult, UnsupportedPair
+from harness.runner import Runner, RunResult
 from harness.spec import RunSpec
 from harness.store import Store
 
 
 def run_grid(specs: list[RunSpec], *, db: Path, cache_dir: Path, data_root: Path | None,
-             force: bool = False, batch_size: int = 32, progress: bool = True) -> int:
-    """Returns the exit code: 0 all done (unsupported pairs in a grid skipped), 1 otherwise."""
+             force: bool = False, batch_size: int = 32, progress: bool = True,
+             executor: str = "local", ray_address: str | None = None,
+             ray_workers: int | None = None) -> int:
+    """Returns the exit code: 0 all done (unsupported pairs in a grid skipped), 1 otherwise.
+
+    ``executor`` "local" runs the specs here one by one; "ray" runs them on a Ray cluster
+    (``ray_address`` HOST:PORT or "auto"; none starts a local one), see harness/executors/.
+    """
     console = Console(stderr=True)
     root = resolve_data_root(data_root)
+    runs_on = get_executor(executor, address=ray_address, workers=ray_workers)
     ctx = Context(EmbeddingCache(cache_dir), batch_size=batch_size, progress=progress)
-    results: list[RunResult] = []
-    unsupported: list[str] = []
-    with Store(db) as store:
+    with runs_on, Store(db) as store:
         runner = Runner(store, ctx, root, force=force, log=console.print)
-        for spec in specs:
-            try:
-                results.append(runner.run(spec))
-            except UnsupportedPair as exc:
-                unsupported.append(str(exc))
-                if len(specs) > 1:  # alone, it is the error below: one line, not two
-                    console.print(f"skip: {exc}")
+        outcome = runs_on.run(specs, runner, console.print)
+    results, unsupported = outcome.results, outcome.unsupported
     _summary(results)
     if unsupported and len(unsupported) == len(specs):
         if len(specs) == 1:

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from harness.cli import (
+    EXECUTOR_OPTIONS,
     MODEL_TASK_OPTIONS,
     RUN_OPTIONS,
     _default_cache,
@@ -58,10 +59,11 @@ def validate(specs: list[RunSpec]) -> None:
               help="Comma list: exact, hnsw[:m=M][:efc=N][:efs=N], ivf[:nlist=N][:nprobe=N], "
                    "muvera[:rerank=N][:reps=N][:ksim=N][:dproj=N][:seed=N]. Runs that differ "
                    "only in query parameters (efs, nprobe, rerank) share one built index.")
-@with_options(*RUN_OPTIONS)
+@with_options(*RUN_OPTIONS, *EXECUTOR_OPTIONS)
 def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backend: str,
           force: bool, batch_size: int, k: int, precision: str, cache_dir: Path | None,
-          no_progress: bool, db: Path | None, data_root: Path | None) -> None:
+          no_progress: bool, db: Path | None, data_root: Path | None, executor: str,
+          ray_address: str | None, ray_workers: int | None) -> None:
     """Evaluate every compression x backend variant of MODEL on TASK (one encode).
 
     Specs are parsed to canonical values first: ``fp32`` and ``none`` are one variant, as are
@@ -77,7 +79,8 @@ def sweep(models: tuple[str, ...], tasks: tuple[str, ...], compress: str, backen
     validate(specs)
     db = db or _default_db()
     code = run_grid(specs, db=db, cache_dir=cache_dir or _default_cache(), data_root=data_root,
-                    force=force, batch_size=batch_size, progress=not no_progress)
+                    force=force, batch_size=batch_size, progress=not no_progress,
+                    executor=executor, ray_address=ray_address, ray_workers=ray_workers)
     from harness.cli.report import print_results, results_frame
 
     print_results(results_frame(db, tasks, models))  # the trade-off: scores beside costs
