@@ -29,6 +29,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "board": "leaderboard.cli:board",
     "import-mteb": "harness.published:import_mteb",
     "check": "harness.check.cli:check",
+    "study": "harness.cli.study:study",  # h-fuse: research claims as runnable studies
 }
 
 
