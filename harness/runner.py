@@ -121,6 +121,10 @@ class Runner:
         return task, prepared, encoder, canonical, run_key(canonical)
 
     def run(self, spec: RunSpec) -> RunResult:
+        if spec.model.startswith("fuse:"):  # h-fuse: a fused model is built from component runs
+            from harness.fusion import run_fused
+
+            return run_fused(self, spec)
         task, prepared, encoder, canonical, key = self.resolve(spec)
         if self.store.has_run(key) and not self.force:
             row = self.store.run_row(key) or {}

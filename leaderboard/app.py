@@ -25,6 +25,7 @@ pages = [
     st.Page(PAGES["drilldown"], title="Drill-down", icon=":material/search:",
             url_path="drilldown"),
     st.Page(PAGES["run"], title="Run", icon=":material/description:", url_path="run"),
+    st.Page("views/studies.py", title="Studies", icon=":material/science:", url_path="studies"),  # h-fuse
 ]
 page = st.navigation(pages)
 

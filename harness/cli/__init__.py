@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "check": "harness.check.cli:check",
     "data": "harness.data.cli:data",
     "export": "harness.export:export",
+    "study": "harness.cli.study:study",
 }
 
 

@@ -1,0 +1,1 @@
+"""Studies: research claims as declarative, runnable experiments (studies/*.yaml)."""
