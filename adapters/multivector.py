@@ -22,6 +22,8 @@ import numpy as np
 
 from adapters.base import ModelMeta, Side, hash_files
 from adapters.dense import minilm_dir
+from adapters.precision import (autocast, check_precision, precision_options, quiet_loading,
+                                resolve_device, set_encode_threads)
 from adapters.registry import _e, register
 from harness.embeddings import MultiVectorEmbeddings
 from harness.errors import HarnessError
@@ -57,8 +59,11 @@ class TokenEmbeddingAdapter:
 
     def __init__(self, name: str, path: str | Path, task_types: Sequence[str], *,
                  max_length: int = 256, storage: str = "float16", license: str = "unknown",
-                 dim: int = 384) -> None:
+                 dim: int = 384, precision: str = "fp32", device: str = "auto") -> None:
         self.folder = Path(path)
+        self.device = resolve_device(device)
+        check_precision(precision, self.device, name)
+        self.precision = precision
         weights = sorted(self.folder.rglob("*.safetensors"))
         if not weights:
             raise HarnessError(f"{self.folder}: no .safetensors weights for '{name}'")
@@ -77,7 +82,8 @@ class TokenEmbeddingAdapter:
             similarity="maxsim", task_types=frozenset(task_types),
             options=(("tokens", "all"), ("normalize", "l2"), ("storage", storage),
                      ("max_length", str(max_length)), ("query_prefix", self.query_prefix),
-                     ("document_prefix", self.document_prefix)),
+                     ("document_prefix", self.document_prefix),
+                     *precision_options(precision)),
         )
         self._model = None
 
@@ -87,8 +93,10 @@ class TokenEmbeddingAdapter:
             from sentence_transformers.models import Transformer
 
             # Only the Transformer module: Pooling/Normalize/Dense would act on sentence vectors.
-            transformer = Transformer(str(self.folder), max_seq_length=self.max_length)
-            self._model = SentenceTransformer(modules=[transformer], device="cpu")
+            set_encode_threads()
+            with quiet_loading():
+                transformer = Transformer(str(self.folder), max_seq_length=self.max_length)
+                self._model = SentenceTransformer(modules=[transformer], device=self.device)
         return self._model
 
     def encode(self, texts: Sequence[str], side: Side, *,
@@ -97,9 +105,11 @@ class TokenEmbeddingAdapter:
         if not texts:
             return MultiVectorEmbeddings(np.zeros((0, self.meta.dim or 0), self.storage),
                                          np.zeros(1, dtype=np.int64))
-        per_item = self._load().encode([prefix + t for t in texts], batch_size=batch_size,
-                                       output_value="token_embeddings", convert_to_numpy=False,
-                                       show_progress_bar=False)
+        model = self._load()
+        with autocast(self.precision, self.device):
+            per_item = model.encode([prefix + t for t in texts], batch_size=batch_size,
+                                    output_value="token_embeddings", convert_to_numpy=False,
+                                    show_progress_bar=False)
         tokens = np.concatenate([t.float().cpu().numpy() for t in per_item])
         for weight, bias in self.projections:
             tokens = tokens @ weight.T + (bias if bias is not None else 0.0)
@@ -109,15 +119,17 @@ class TokenEmbeddingAdapter:
         return MultiVectorEmbeddings(tokens.astype(self.storage), offsets)
 
 
-def minilm_maxsim(name: str, task_types: Sequence[str]) -> TokenEmbeddingAdapter:
+def minilm_maxsim(name: str, task_types: Sequence[str],
+                  precision: str = "fp32") -> TokenEmbeddingAdapter:
     return TokenEmbeddingAdapter(name, minilm_dir(), task_types, max_length=256,
-                                 license="apache-2.0", dim=384)
+                                 license="apache-2.0", dim=384, precision=precision)
 
 
 def colbert_folder(name: str, task_types: Sequence[str], path: str,
-                   max_length: int = 300) -> TokenEmbeddingAdapter:
+                   max_length: int = 300, precision: str = "fp32") -> TokenEmbeddingAdapter:
     """A ColBERT/PyLate checkpoint folder given by path (none ships offline)."""
-    return TokenEmbeddingAdapter(name, path, task_types, max_length=max_length)
+    return TokenEmbeddingAdapter(name, path, task_types, max_length=max_length,
+                                 precision=precision)
 
 
 register(_e("minilm-maxsim", "adapters.multivector:minilm_maxsim", "multivector",

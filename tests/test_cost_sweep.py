@@ -94,9 +94,12 @@ def test_results_json_shows_costs_beside_scores(swept: tuple[Path, list[str]]) -
 
 def test_results_table_shows_cost_columns(swept: tuple[Path, list[str]]) -> None:
     db, _ = swept
-    output = cli("results", "--db", db).output
+    wide = cli("results", "--wide", "--db", db).output
     for header in ("B/doc", "p50 ms", "p95 ms", "q/s", "ANN R@10", "RSS MB"):
-        assert header in output
+        assert header in wide
+    narrow = cli("results", "--db", db).output  # the default fits a 120-column terminal
+    assert "B/doc" in narrow and "p95 ms" not in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 120
 
 
 def test_run_records_timing_method(swept: tuple[Path, list[str]]) -> None:

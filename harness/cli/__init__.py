@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "data": "harness.data.cli:data",
     "export": "harness.export:export",
     "study": "harness.cli.study:study",
+    "compare": "harness.cli.compare:compare",
 }
 
 
@@ -98,9 +99,15 @@ def one_line_error(exc: BaseException) -> str | None:
 
 @click.group(cls=HarnessGroup)
 @click.version_option(package_name="embedding-harness")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show third-party load reports and warnings (muted by default).")
+def main(verbose: bool) -> None:
     """Benchmark text-embedding retrieval: quality and cost, dense to multi-vector."""
     import logging
+    import os
+
+    if verbose:  # read by adapters.precision.quiet_loading, also in worker processes
+        os.environ["HARNESS_VERBOSE"] = "1"
 
     # Some model packages set the root logger to INFO; faiss then logs each CPU-feature probe.
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
@@ -239,9 +246,10 @@ def ls(what: str, show_all: bool, data_root: Path | None) -> None:
 @click.option("-m", "--model", "models", multiple=True, help="Only these models.")
 @click.option("--by-type", is_flag=True,
               help="MTEB-style averages per task type and overall, with task coverage.")
+@click.option("--wide", is_flag=True, help="Every cost column (needs ~200 columns).")
 @db_option
 def results(as_json: bool, tasks: tuple[str, ...], models: tuple[str, ...], by_type: bool,
-            db: Path | None) -> None:
+            wide: bool, db: Path | None) -> None:
     """Show stored results: main score and cost per run."""
     from harness.cli.report import print_results, results_frame
 
@@ -259,7 +267,7 @@ def results(as_json: bool, tasks: tuple[str, ...], models: tuple[str, ...], by_t
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         click.echo(json.dumps(records, indent=1, default=str))
     else:
-        print_results(frame)
+        print_results(frame, wide=wide)
 
 
 if __name__ == "__main__":

@@ -39,37 +39,48 @@ def results_frame(db: Path, tasks: Sequence[str] = (), models: Sequence[str] = (
         return store.con.execute(sql, params).df()
 
 
-def print_results(frame: pd.DataFrame) -> None:
+# The default table fits a 120-column terminal; --wide adds every cost column.
+NARROW = ["model", "task", "main_metric", "main_score", "bytes_per_doc", "encode_docs_per_s",
+          "search_p50_ms", "run_key"]
+WIDE = ["model", "family", "task", "main_metric", "main_score", "bytes_per_doc", "index_bytes",
+        "encode_docs_per_s", "query_encode_ms", "search_p50_ms", "search_p95_ms", "search_qps",
+        "ann_recall_at_10", "peak_rss_mb", "threads", "run_key"]
+SHORT = {"main_metric": "metric", "main_score": "score", "bytes_per_doc": "B/doc",
+         "index_bytes": "index B", "encode_docs_per_s": "docs/s", "query_encode_ms": "q enc ms",
+         "search_p50_ms": "p50 ms", "search_p95_ms": "p95 ms", "search_qps": "q/s",
+         "ann_recall_at_10": "ANN R@10", "peak_rss_mb": "RSS MB", "threads": "thr",
+         "run_key": "key"}
+NARROW_WIDTH = 120
+
+
+def _cell(col: str, v: object, wide: bool) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "–"
+    if col == "main_score":
+        return f"{v:.5f}"
+    if col in ("search_p50_ms", "search_p95_ms", "query_encode_ms", "ann_recall_at_10"):
+        return f"{v:.3g}"
+    if isinstance(v, float):
+        return f"{v:,.1f}" if wide or v < 1e5 else f"{v:.3g}"
+    if col == "index_bytes":
+        return f"{v:,}"
+    if col == "run_key":
+        return str(v)[:12]
+    return str(v) or "-"
+
+
+def print_results(frame: pd.DataFrame, *, wide: bool = False) -> None:
+    shown = WIDE if wide else NARROW
     table = Table(title="results")
-    shown = ["model", "family", "variant", "task", "main_metric", "main_score", "bytes_per_doc",
-             "index_bytes", "encode_docs_per_s", "query_encode_ms", "search_p50_ms",
-             "search_p95_ms", "search_qps", "ann_recall_at_10", "peak_rss_mb", "threads",
-             "run_key"]
-    short = {"main_metric": "metric", "main_score": "score", "bytes_per_doc": "B/doc",
-             "index_bytes": "index B", "encode_docs_per_s": "docs/s", "query_encode_ms": "q enc ms",
-             "search_p50_ms": "p50 ms", "search_p95_ms": "p95 ms", "search_qps": "q/s",
-             "ann_recall_at_10": "ANN R@10", "peak_rss_mb": "RSS MB", "threads": "thr",
-             "run_key": "key"}
     for col in shown:
-        table.add_column(short.get(col, col))
+        table.add_column(SHORT.get(col, col), overflow="fold")
     for _, row in frame.iterrows():
-        cells = []
-        for col in shown:
-            v = row[col]
-            if v is None or (isinstance(v, float) and pd.isna(v)):
-                cells.append("–")
-            elif col == "main_score":
-                cells.append(f"{v:.5f}")
-            elif col in ("search_p50_ms", "search_p95_ms", "query_encode_ms",
-                         "ann_recall_at_10"):
-                cells.append(f"{v:.3g}")
-            elif isinstance(v, float):
-                cells.append(f"{v:,.1f}")
-            elif col == "index_bytes":
-                cells.append(f"{v:,}")
-            elif col == "run_key":
-                cells.append(str(v)[:12])
-            else:
-                cells.append(str(v) or "-")
+        cells = [_cell(col, row[col], wide) for col in shown]
+        if row["variant"]:  # the variant travels with the model name: one column fewer
+            cells[0] = f"{row['model']} [{row['variant']}]"
         table.add_row(*cells)
-    Console(width=200).print(table)
+    if wide:
+        Console(width=220).print(table)
+        return
+    # A terminal narrower than 120 columns wraps cells rather than lines.
+    Console(width=NARROW_WIDTH).print(table)
