@@ -29,6 +29,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "board": "leaderboard.cli:board",
     "import-mteb": "harness.published:import_mteb",
     "check": "harness.check.cli:check",
+    "ranks": "harness.cli.decide:ranks",
+    "pick": "harness.cli.decide:pick",
 }
 
 
