@@ -15,10 +15,13 @@ TASKS_OPTION = click.option("-t", "--task", "tasks", multiple=True,
                             help="Task name(s): repeat or comma-separate.")
 BENCHMARK_OPTION = click.option("--benchmark", default=None,
                                 help="An MTEB benchmark: its tasks that the store holds.")
+METRIC_OPTION = click.option("--metric", default=None,
+                             help="Quality metric [default: each task's main metric].")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-def _ranking(db: Path | None, tasks: tuple[str, ...], benchmark: str | None):  # noqa: ANN202
+def _ranking(db: Path | None, tasks: tuple[str, ...], benchmark: str | None,  # noqa: ANN202
+             metric: str | None = None):
     from harness.decide.load import connect, resolve_tasks, store_version
     from harness.decide.ranks import cached_ranking
 
@@ -28,19 +31,21 @@ def _ranking(db: Path | None, tasks: tuple[str, ...], benchmark: str | None):  #
         names = resolve_tasks(con, [t.strip() for v in tasks for t in v.split(",")], benchmark)
     finally:
         con.close()
-    return version, names, cached_ranking(version, tuple(names))
+    return version, names, cached_ranking(version, tuple(names), metric=metric)
 
 
 @click.command()
 @TASKS_OPTION
 @BENCHMARK_OPTION
+@METRIC_OPTION
 @JSON_OPTION
 @db_option
-def ranks(tasks: tuple[str, ...], benchmark: str | None, as_json: bool, db: Path | None) -> None:
+def ranks(tasks: tuple[str, ...], benchmark: str | None, metric: str | None, as_json: bool,
+          db: Path | None) -> None:
     """Mean, rank and 95% rank interval per entry (model + variant); ties share a rank."""
     from harness.decide.ranks import records
 
-    _, names, ranking = _ranking(db, tasks, benchmark)
+    _, names, ranking = _ranking(db, tasks, benchmark, metric)
     rows = records(ranking)
     if as_json:
         click.echo(json.dumps(rows, indent=1))
@@ -59,6 +64,7 @@ def ranks(tasks: tuple[str, ...], benchmark: str | None, as_json: bool, db: Path
 @click.command()
 @TASKS_OPTION
 @BENCHMARK_OPTION
+@METRIC_OPTION
 @click.option("--max-bytes-per-doc", type=float, default=None)
 @click.option("--corpus-docs", type=int, default=None, help="Corpus size for --max-index-gb.")
 @click.option("--max-index-gb", type=float, default=None)
@@ -68,7 +74,8 @@ def ranks(tasks: tuple[str, ...], benchmark: str | None, as_json: bool, db: Path
 @click.option("--open-weights", is_flag=True, help="Only models with open weights.")
 @JSON_OPTION
 @db_option
-def pick(tasks: tuple[str, ...], benchmark: str | None, max_bytes_per_doc: float | None,
+def pick(tasks: tuple[str, ...], benchmark: str | None, metric: str | None,
+         max_bytes_per_doc: float | None,
          corpus_docs: int | None, max_index_gb: float | None, max_p95_ms: float | None,
          min_docs_per_s: float | None, max_params: float | None, open_weights: bool,
          as_json: bool, db: Path | None) -> None:
@@ -79,8 +86,9 @@ def pick(tasks: tuple[str, ...], benchmark: str | None, max_bytes_per_doc: float
 
     cons = constraints(max_bytes_per_doc, corpus_docs, max_index_gb, max_p95_ms,
                        min_docs_per_s, max_params, open_weights)
-    version, names, ranking = _ranking(db, tasks, benchmark)
-    result = choose(entry_table_for(version, names, ranking, corpus_docs), ranking.samples, cons)
+    version, names, ranking = _ranking(db, tasks, benchmark, metric)
+    table = entry_table_for(version, names, ranking, corpus_docs, metric)
+    result = choose(table, ranking.samples, cons)
     if as_json:
         click.echo(json.dumps(pick_record(result), indent=1, default=str))
         return
@@ -94,13 +102,13 @@ def pick(tasks: tuple[str, ...], benchmark: str | None, max_bytes_per_doc: float
         click.echo(f"note: {note}", err=True)
 
 
-def entry_table_for(version, names, ranking, corpus_docs):  # noqa: ANN001, ANN201
+def entry_table_for(version, names, ranking, corpus_docs, metric=None):  # noqa: ANN001, ANN201
     from harness.decide.load import connect, current_runs, run_details
     from harness.decide.pick import entry_costs
 
     con = connect(version[0])
     try:
-        runs = current_runs(con, names)
+        runs = current_runs(con, names, metric)
         details = run_details(con, runs["run_key"].tolist())
     finally:
         con.close()

@@ -16,6 +16,8 @@ import pandas as pd
 
 from harness.errors import HarnessError
 
+MAIN = "main score"  # each task's own main metric
+
 # (absolute path, mtime_ns, size, WAL mtime_ns, WAL size), as the board keys its caches.
 Version = tuple[str, int, int, int, int]
 
@@ -57,12 +59,21 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
                            f"{str(exc).splitlines()[0]}") from None
 
 
-def current_runs(con: duckdb.DuckDBPyConnection, tasks: Sequence[str]) -> pd.DataFrame:
-    """Current runs of ``tasks`` (every cost column, the data checksum)."""
+def current_runs(con: duckdb.DuckDBPyConnection, tasks: Sequence[str],
+                 metric: str | None = None) -> pd.DataFrame:
+    """Current runs of ``tasks`` (every cost column, the data checksum). With ``metric``, that
+    stored metric stands in for each run's main score (runs without it are left out)."""
     from leaderboard.sql import CURRENT_RUNS_SQL
 
-    frame = con.execute(f"SELECT * FROM ({CURRENT_RUNS_SQL}) WHERE list_contains(?::VARCHAR[], "
-                        "task)", [list(tasks)]).df()
+    if metric and metric != MAIN:
+        frame = con.execute(
+            f"SELECT c.* REPLACE (s.value AS main_score, s.metric AS main_metric) "
+            f"FROM ({CURRENT_RUNS_SQL}) c JOIN scores s ON s.run_key = c.run_key "
+            "WHERE list_contains(?::VARCHAR[], c.task) AND s.metric = ?",
+            [list(tasks), metric]).df()
+    else:
+        frame = con.execute(f"SELECT * FROM ({CURRENT_RUNS_SQL}) WHERE "
+                            "list_contains(?::VARCHAR[], task)", [list(tasks)]).df()
     frame["entry"] = [entry_label(m, v) for m, v in zip(frame["model"], frame["variant"],
                                                         strict=True)]
     return frame

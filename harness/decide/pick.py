@@ -65,15 +65,16 @@ COST_COLUMNS = ["bytes_per_doc", "index_bytes", "search_p95_ms", "encode_docs_pe
 
 
 def entry_costs(ranking: Ranking, runs: pd.DataFrame, details: pd.DataFrame,
-                corpus_docs: int | None = None) -> pd.DataFrame:
-    """One row per ranked entry: quality, costs averaged over tasks, metadata, hardware."""
+                corpus_docs: int | None = None, with_meta: bool = True) -> pd.DataFrame:
+    """One row per ranked entry: quality, costs averaged over tasks, metadata (None: unknown, or
+    not looked up when ``with_meta`` is False), hardware."""
     runs = runs[runs["entry"].isin(ranking.frame["entry"])]
     costs = runs.groupby("entry")[COST_COLUMNS].mean()
     model = runs.groupby("entry")["model"].first()
     first_key = runs.groupby("entry")["run_key"].first()
     table = ranking.frame.set_index("entry")[["mean", "rank", "rank_low", "rank_high"]]
     table = table.join(costs).join(model)
-    metas = [model_meta(m, details["extra"].get(k))
+    metas = [model_meta(m, details["extra"].get(k)) if with_meta else {}
              for m, k in zip(table["model"], first_key.reindex(table.index), strict=True)]
     for f in ("n_parameters", "license", "open_weights", "max_tokens", "source"):
         table[f] = [m.get(f) for m in metas]

@@ -130,8 +130,8 @@ def rank_table(table: Table, matrices: Sequence[np.ndarray | None], n_boot: int 
 
 
 def rank_store(con, tasks: Sequence[str], n_boot: int = N_BOOT,  # noqa: ANN001 - a connection
-               seed: int = SEED) -> Ranking:
-    runs = current_runs(con, tasks)
+               seed: int = SEED, metric: str | None = None) -> Ranking:
+    runs = current_runs(con, tasks, metric)
     table = entry_table(runs, tasks)
     keep = runs[runs["entry"].isin(table.entries)]
     matrices = task_matrices(table, keep, per_query(con, keep))
@@ -145,11 +145,11 @@ def rank_store(con, tasks: Sequence[str], n_boot: int = N_BOOT,  # noqa: ANN001 
 
 @lru_cache(maxsize=8)
 def cached_ranking(version: Version, tasks: tuple[str, ...], n_boot: int = N_BOOT,
-                   seed: int = SEED) -> Ranking:
+                   seed: int = SEED, metric: str | None = None) -> Ranking:
     """Computed once per store version (path, mtime, size): a new run invalidates it."""
     con = connect(version[0])
     try:
-        return rank_store(con, tasks, n_boot, seed)
+        return rank_store(con, tasks, n_boot, seed, metric)
     finally:
         con.close()
 
