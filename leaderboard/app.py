@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from leaderboard import queries as q
+from leaderboard import state
 from leaderboard.ui import PAGES
 
 st.set_page_config(page_title="embedding-harness board", page_icon=":material/leaderboard:",
@@ -25,7 +26,13 @@ pages = [
     st.Page(PAGES["drilldown"], title="Drill-down", icon=":material/search:",
             url_path="drilldown"),
     st.Page(PAGES["run"], title="Run", icon=":material/description:", url_path="run"),
-    st.Page("views/studies.py", title="Studies", icon=":material/science:", url_path="studies"),  # h-fuse
+    st.Page("views/studies.py", title="Studies", icon=":material/science:", url_path="studies"),
+    st.Page(PAGES["ranks"], title="Ranks", icon=":material/format_list_numbered:",
+            url_path="ranks"),
+    st.Page(PAGES["pick"], title="Pick", icon=":material/task_alt:", url_path="pick"),
+    st.Page(PAGES["headtohead"], title="Head-to-head", icon=":material/swords:",
+            url_path="headtohead"),
+    st.Page(PAGES["hard"], title="Hard queries", icon=":material/help:", url_path="hard"),
 ]
 page = st.navigation(pages)
 
@@ -38,4 +45,7 @@ with st.sidebar:
     except q.BoardError:
         pass  # the page itself shows the error
 
-page.run()
+try:
+    page.run()
+finally:  # also after st.stop(): the selections of the older pages go into the URL too
+    state.publish_existing(page.url_path or "leaderboard")

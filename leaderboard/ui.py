@@ -18,6 +18,10 @@ PAGES = {  # url path -> file, relative to leaderboard/app.py
     "compare": "views/compare.py",
     "drilldown": "views/drilldown.py",
     "run": "views/run.py",
+    "ranks": "views/ranks.py",
+    "pick": "views/pick.py",
+    "headtohead": "views/headtohead.py",
+    "hard": "views/hard.py",
 }
 
 # Plotly's own toolbar button saves the chart as PNG in the browser (no server-side renderer).

@@ -33,6 +33,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "export": "harness.export:export",
     "study": "harness.cli.study:study",
     "compare": "harness.cli.compare:compare",
+    "ranks": "harness.cli.decide:ranks",
+    "pick": "harness.cli.decide:pick",
 }
 
 

@@ -84,7 +84,11 @@ with tabs[2]:
 with tabs[3]:
     st.json(_json(row["spec"]), expanded=True)
 with tabs[4]:
-    st.json(_json(row["environment"]), expanded=True)
+    from leaderboard.decide_data import environment  # CPU, threads, accelerator, precision…
+
+    st.table(pd.DataFrame([(k, "unknown" if v is None else str(v))
+                           for k, v in environment(ver, key).items()], columns=["", "value"]))
+    st.json(_json(row["environment"]), expanded=False)
 with tabs[5]:
     st.json(_json(row["extra"]), expanded=True)
 st.page_link(ui.PAGES["drilldown"], label="Drill into this run's queries",

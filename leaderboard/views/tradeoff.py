@@ -92,6 +92,11 @@ notes = [f"{len(data)} model(s) plotted", f"{int(data['on_frontier'].sum())} on 
 if len(missing):
     notes.append(f"{len(missing)} without a {cost_label} figure left out")
 st.caption(" · ".join(notes))
+if column not in ("bytes_per_doc", "index_bytes"):  # measured costs depend on the machine
+    from leaderboard.decide_data import hardware_warning
+
+    if note := hardware_warning(ver, tasks_key):
+        st.warning(note)
 
 st.subheader("Frontier")
 shown = data.sort_values(column, ascending=lower_better)

@@ -1,0 +1,112 @@
+"""The board's reads for the decision pages (ranks, pick, head-to-head, hard queries), cached on
+the database version like leaderboard/queries.py: a widget change never re-runs the bootstrap.
+The work itself is harness/decide's, shared with `harness ranks` / `harness pick`."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from harness.decide import hard as hard_mod
+from harness.decide import load, texts
+from harness.decide.pick import entry_costs
+from harness.decide.ranks import Ranking, rank_store
+from leaderboard import queries as q
+
+
+def _cursor(version: q.Version):  # noqa: ANN202 - a DuckDB cursor on the board's snapshot
+    with q._LOCK:  # one snapshot connection per version; a cursor per call is thread-safe
+        return q._connection(version).cursor()
+
+
+@st.cache_resource(max_entries=8, show_spinner="Bootstrapping ranks …")
+def ranking(version: q.Version, tasks: tuple[str, ...], metric: str = load.MAIN) -> Ranking:
+    """Once per database version, task selection and metric (shared, never copied)."""
+    cur = _cursor(version)
+    try:
+        return rank_store(cur, tasks, metric=metric)
+    finally:
+        cur.close()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def runs_and_details(version: q.Version, tasks: tuple[str, ...], metric: str = load.MAIN
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cur = _cursor(version)
+    try:
+        runs = load.current_runs(cur, tasks, metric)
+        return runs, load.run_details(cur, runs["run_key"].tolist())
+    finally:
+        cur.close()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def costs(version: q.Version, tasks: tuple[str, ...], corpus_docs: int | None,
+          metric: str = load.MAIN, with_meta: bool = True) -> pd.DataFrame:
+    runs, details = runs_and_details(version, tasks, metric)
+    return entry_costs(ranking(version, tasks, metric), runs, details, corpus_docs, with_meta)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def hard(version: q.Version, tasks: tuple[str, ...], share: float) -> pd.DataFrame:
+    cur = _cursor(version)
+    try:
+        return hard_mod.hard_queries(cur, list(tasks), share)
+    finally:
+        cur.close()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def query_texts(version: q.Version, task: str, data_sha: str) -> dict[str, str]:
+    cur = _cursor(version)
+    try:
+        return texts.query_texts(cur, task, data_sha)
+    finally:
+        cur.close()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def qrels(version: q.Version, task: str, data_sha: str) -> pd.DataFrame:
+    cur = _cursor(version)
+    try:
+        return texts.qrels(cur, task, data_sha)
+    finally:
+        cur.close()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def top_documents(version: q.Version, run_keys: tuple[str, ...], query_ids: tuple[str, ...],
+                  k: int = 5) -> pd.DataFrame:
+    cur = _cursor(version)
+    try:
+        return texts.top_documents(cur, list(run_keys), list(query_ids), k)
+    finally:
+        cur.close()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the task's documents …")
+def documents(task: str, split: str, data_sha: str) -> texts.Documents:
+    return texts.documents(task, split, data_sha)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def environment(version: q.Version, key: str) -> dict:
+    from harness.decide.hardware import environment_summary
+
+    cur = _cursor(version)
+    try:
+        details = load.run_details(cur, [key])
+    finally:
+        cur.close()
+    if details.empty:
+        return {}
+    return environment_summary(details["environment"].iloc[0], details["spec"].iloc[0])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def hardware_warning(version: q.Version, tasks: tuple[str, ...]) -> str | None:
+    """A warning when the current runs of ``tasks`` come from different machines."""
+    from harness.decide.hardware import entry_hardware, mixed_hardware_note
+
+    runs, details = runs_and_details(version, tasks)
+    return mixed_hardware_note(entry_hardware(runs, details))

@@ -1,0 +1,98 @@
+"""State in the URL: every selection on a page is written to the query string and restored from
+it, so a link reproduces the view.
+
+Use ``bind`` around a keyed widget (it restores the widget's value from the URL before the widget
+is drawn and writes it back after), or ``restore`` / ``publish`` separately. A URL value wins only
+when it differs from what this session last wrote (a link just opened, or edited by hand), so a
+widget change is never undone by the stale URL of the previous run. Lists travel as one
+comma-separated parameter; values outside a widget's options are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+_LAST = "_url_last_"  # session-state prefix: what this session last wrote per parameter
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _decode(text: str, kind: type, options: Sequence[Any] | None) -> Any:
+    if kind is list:
+        items = [t for t in text.split(",") if t]
+        return [t for t in items if options is None or t in options]
+    if kind is bool:
+        return text in ("1", "true", "True")
+    value = kind(text)
+    if options is not None and value not in options:
+        raise ValueError(text)
+    return value
+
+
+def restore(param: str, key: str, default: Any, *, kind: type = str,
+            options: Sequence[Any] | None = None) -> None:
+    """Before the widget keyed ``key`` is drawn: take the URL's value when it is new, else keep
+    the session's value, else ``default``."""
+    url = st.query_params.get(param)
+    if url is not None and url != st.session_state.get(_LAST + param):
+        try:
+            st.session_state[key] = _decode(url, kind, options)
+            return
+        except ValueError:
+            pass  # a hand-edited, invalid value: fall back to the session's or the default
+    current = st.session_state.get(key)
+    if key not in st.session_state or (options is not None and kind is not list
+                                       and current not in options):
+        st.session_state[key] = default
+    elif kind is list and options is not None:
+        st.session_state[key] = [v for v in current if v in options]
+
+
+def publish(param: str, value: Any) -> None:
+    text = _encode(value)
+    st.session_state[_LAST + param] = text
+    if st.query_params.get(param) != text:
+        st.query_params[param] = text
+
+
+def bind(widget: Callable[..., Any], label: str, param: str, key: str, default: Any, *,
+         kind: type = str, options: Sequence[Any] | None = None, **kwargs: Any) -> Any:
+    """Draw ``widget`` (an st.* or container method) with its value tied to ``param``."""
+    restore(param, key, default, kind=kind, options=options)
+    if options is not None:
+        value = widget(label, list(options), key=key, **kwargs)
+    else:
+        value = widget(label, key=key, **kwargs)
+    publish(param, value)
+    return value
+
+
+# Widgets of the pages that predate this module, per page: key -> URL parameter. app.py writes
+# them to the URL after each page run, so their selections are in every link too (compare,
+# drill-down and run already read theirs back; the others restore when they adopt ``bind``).
+EXISTING_PAGES: dict[str, dict[str, str]] = {
+    "leaderboard": {"lb_types": "types", "lb_tasks": "tasks", "lb_families": "families",
+                    "lb_search": "search", "lb_sort": "sort"},
+    "tradeoff": {"to_tasks": "tasks", "to_metric": "metric", "to_cost": "cost", "to_log": "log"},
+    "compare": {"cmp_task": "task", "cmp_a": "a", "cmp_b": "b", "cmp_metric": "metric",
+                "cmp_n": "n"},
+    "drilldown": {"dd_task": "task", "dd_query": "q", "dd_runs": "runs"},
+}
+
+
+def publish_existing(page: str) -> None:
+    """Write the keyed widgets of ``page`` (those drawn, so in session state) to the URL."""
+    for key, param in EXISTING_PAGES.get(page, {}).items():
+        if key in st.session_state:
+            publish(param, st.session_state[key])

@@ -1,0 +1,48 @@
+"""Ranks that admit ties: mean, rank and 95% rank interval per entry, the tie group with the top
+marked. Same code as `harness ranks` (harness/decide/ranks.py)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from harness.decide.load import MAIN
+from leaderboard import decide_data as dd
+from leaderboard import queries as q
+from leaderboard import state, ui
+
+st.title("Ranks with ties")
+ver = ui.version()
+runs = ui.runs_or_stop(ver)
+all_tasks = sorted(runs["task"].unique())
+c1, c2 = st.columns([2, 1])
+tasks = state.bind(c1.multiselect, "Tasks", "tasks", "rk_tasks", all_tasks, kind=list,
+                   options=all_tasks)
+if not tasks:
+    st.warning("Select at least one task.")
+    st.stop()
+tasks_key = tuple(sorted(tasks))
+metrics = [MAIN, *q.metrics_for(ver, tasks_key)]
+metric = state.bind(c2.selectbox, "Quality metric", "metric", "rk_metric", MAIN, options=metrics)
+ranking = dd.ranking(ver, tasks_key, metric)
+if ranking.frame.empty:
+    st.info("No entry covers every selected task.")
+    st.stop()
+frame = ranking.frame.assign(
+    interval=[f"{lo}–{hi}" for lo, hi in zip(ranking.frame["rank_low"],
+                                             ranking.frame["rank_high"], strict=True)],
+    tie=["tied with the top" if t else "" for t in ranking.frame["tied_with_top"]])
+st.dataframe(frame[["rank", "entry", "mean", "interval", "tie", "group"]], hide_index=True,
+             key="rk_table",
+             column_config={"mean": st.column_config.NumberColumn(format="%.4f"),
+                            "interval": st.column_config.TextColumn("95% rank interval"),
+                            "group": st.column_config.NumberColumn("tie group")})
+notes = [f"{len(frame)} entries · {int(frame['tied_with_top'].sum())} tied with the top",
+         "two-level bootstrap (1,000 resamples, seeded): tasks, and queries within tasks "
+         f"({', '.join(ranking.query_level) or 'none'})"]
+if ranking.task_level:
+    notes.append(f"task level only (no per-query rows that average to the score): "
+                 f"{', '.join(ranking.task_level)}")
+if ranking.missing:
+    notes.append(f"{len(ranking.missing)} entr(ies) miss a selected task and are left out")
+st.caption(" · ".join(notes))
+ui.csv_button(frame.drop(columns=["tie"]), "ranks")
