@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.cache import EmbeddingCache
+from harness.cli.sweep import split_list, validate
 from harness.data_root import resolve_data_root, results_root
 from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec, grid
 from harness.store import Store
-from harness.cli.sweep import split_list, validate
 
 MODEL, TASK = "all-MiniLM-L6-v2", "SciFact"
 COMPRESS = "fp32,fp16,int8,binary,binary+rescore,mrl:256,mrl:128,mrl:64,pq:48x8"

@@ -16,8 +16,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from harness.cache import EmbeddingCache
-from harness.kinds.classification import load_classification
 from harness.errors import DataError
+from harness.kinds.classification import load_classification
 from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec
