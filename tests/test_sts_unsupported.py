@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from adapters.registry import MODELS, ModelEntry, get_entry, register
 from harness.cli import main
-from harness.errors import UnknownNameError
 from harness.store import Store
 from tests.test_sts_run import sts_slice
 
@@ -29,11 +28,7 @@ def retrieval_only_entry() -> Iterator[str]:
 
 def _model(name: str, request: pytest.FixtureRequest) -> str:
     if name == "bm25":
-        try:
-            entry = get_entry("bm25")
-        except UnknownNameError:
-            pytest.skip("bm25 is not registered in this checkout")
-        assert entry.task_types == ("retrieval",)
+        assert get_entry("bm25").task_types == ("retrieval",)
         return "bm25"
     return request.getfixturevalue("retrieval_only_entry")
 
