@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.cache import EmbeddingCache
+from harness.cli.sweep import split_list, validate
 from harness.data_root import resolve_data_root, results_root
 from harness.kinds.outcome import Context
 from harness.runner import Runner
 from harness.spec import RunSpec, grid
 from harness.store import Store
-from harness.cli.sweep import split_list, validate
 
 MODEL, TASK = "all-MiniLM-L6-v2", "SciFact"
 COMPRESS = "fp32,fp16,int8,binary,binary+rescore,mrl:256,mrl:128,mrl:64,pq:48x8"
@@ -41,13 +41,12 @@ BACKENDS = "exact,hnsw"
 
 def _harness_side(tmp: Path, root: Path) -> dict[str, Any]:
     cache = EmbeddingCache(results_root() / "cache")  # the shared cache, default chunk size
-    compressions, backends = split_list(COMPRESS), split_list(BACKENDS)
+    specs = grid([MODEL], [TASK], tuple(split_list(COMPRESS)), tuple(split_list(BACKENDS)))
     began = time.perf_counter()
-    validate([MODEL], [TASK], compressions, backends)
+    validate(specs)
     with Store(tmp / "sweep.duckdb") as store:
         runner = Runner(store, Context(cache, progress=False), root)
-        results = [runner.run(s) for s in grid([MODEL], [TASK], tuple(compressions),
-                                                tuple(backends))]
+        results = [runner.run(s) for s in specs]
     t_sweep = time.perf_counter() - began
 
     began = time.perf_counter()

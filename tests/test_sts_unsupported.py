@@ -33,7 +33,7 @@ def _model(name: str, request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("retrieval_only_entry")
 
 
-def _run(args: list[str], root: Path, db: Path, cache: Path):  # noqa: ANN202
+def _run(args: list[str], root: Path, db: Path, cache: Path):
     return CliRunner().invoke(main, ["run", *args, "--data-root", str(root), "--db", str(db),
                                      "--cache-dir", str(cache), "--no-progress"])
 
