@@ -20,7 +20,7 @@ from harness.spec import RunSpec
 from harness.store import Store
 
 MODEL = "all-MiniLM-L6-v2"
-VARIANTS = ("none", "fp16", "int8", "binary", "binary+rescore", "mrl:384", "mrl:128", "pca:64",
+VARIANTS = ("none", "fp16", "fp8", "int8", "int4", "binary", "binary+rescore", "mrl:384", "mrl:128", "pca:64",
             "pq:48x8", "pq:16x8", "ivfpq:24x8")
 
 
@@ -92,6 +92,14 @@ def test_pq_bytes_per_doc_is_m_nbits_over_8(runs, variant: str, m: int,
 
 def test_ivfpq_counts_codes_and_ids(runs) -> None:
     assert _row(runs, "ivfpq:24x8").row["bytes_per_doc"] == 24 + 8
+
+
+def test_int4_and_fp8_store_half_and_one_byte_per_dimension(runs) -> None:
+    plain = _row(runs, "none").main_score
+    for variant, size, loss in (("int4", 192, 0.05), ("fp8", 384, 0.01)):
+        row = _row(runs, variant).row
+        assert row["bytes_per_doc"] == size == row["extra"]["compression"]["planned_bytes_per_doc"]
+        assert abs(row["main_score"] - plain) <= loss, (variant, row["main_score"], plain)
 
 
 def test_int8_and_int4_stay_within_one_quantisation_step(scifact_subset: Path) -> None:
