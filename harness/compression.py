@@ -62,7 +62,10 @@ class _Base:
 
 
 class NoCompression(_Base):
-    pass
+    """The identity, for every family (sparse and multi-vector included)."""
+
+    def fit(self, docs: Embeddings) -> None:
+        return None
 
 
 class Fp16(_Base):
