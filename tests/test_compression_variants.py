@@ -20,8 +20,8 @@ from harness.spec import RunSpec
 from harness.store import Store
 
 MODEL = "all-MiniLM-L6-v2"
-VARIANTS = ("none", "fp16", "fp8", "int8", "int4", "binary", "binary+rescore", "mrl:384", "mrl:128", "pca:64",
-            "pq:48x8", "pq:16x8", "ivfpq:24x8")
+VARIANTS = ("none", "fp16", "fp8", "int8", "int4", "binary", "binary+rescore", "mrl:384",
+            "mrl:128", "pca:64", "pq:48x8", "pq:16x8", "ivfpq:24x8")
 
 
 @pytest.fixture(scope="module")
