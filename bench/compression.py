@@ -41,13 +41,12 @@ BACKENDS = "exact,hnsw"
 
 def _harness_side(tmp: Path, root: Path) -> dict[str, Any]:
     cache = EmbeddingCache(results_root() / "cache")  # the shared cache, default chunk size
-    compressions, backends = split_list(COMPRESS), split_list(BACKENDS)
+    specs = grid([MODEL], [TASK], tuple(split_list(COMPRESS)), tuple(split_list(BACKENDS)))
     began = time.perf_counter()
-    validate([MODEL], [TASK], compressions, backends)
+    validate(specs)
     with Store(tmp / "sweep.duckdb") as store:
         runner = Runner(store, Context(cache, progress=False), root)
-        results = [runner.run(s) for s in grid([MODEL], [TASK], tuple(compressions),
-                                                tuple(backends))]
+        results = [runner.run(s) for s in specs]
     t_sweep = time.perf_counter() - began
 
     began = time.perf_counter()

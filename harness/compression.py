@@ -17,7 +17,13 @@ from typing import Protocol
 import numpy as np
 
 from adapters.base import ModelMeta, Side
-from harness.embeddings import DenseEmbeddings, Embeddings, QuantizedEmbeddings, normalise
+from harness.embeddings import (
+    DenseEmbeddings,
+    Embeddings,
+    QuantizedEmbeddings,
+    for_similarity,
+    normalise,
+)
 from harness.errors import HarnessError
 from harness.spec import Compression, SpecError
 
@@ -56,7 +62,10 @@ class _Base:
 
 
 class NoCompression(_Base):
-    pass
+    """The identity, for every family (sparse and multi-vector included)."""
+
+    def fit(self, docs: Embeddings) -> None:
+        return None
 
 
 class Fp16(_Base):
@@ -187,13 +196,10 @@ class ProductQuantizer(_Base):
         self.bytes_per_doc = m * nbits / 8 + (8 if spec.name == "ivfpq" else 0)
         self.index = None
 
-    def _cos(self, v: np.ndarray) -> np.ndarray:
-        return normalise(v) if self.similarity == "cosine" else v
-
     def fit(self, docs: Embeddings) -> None:
         import faiss
 
-        x = self._cos(self.dense(docs))
+        x = for_similarity(self.dense(docs), self.similarity)
         if x.shape[0] < 2 ** self.nbits:
             raise HarnessError(f"compression '{self.spec}': {2 ** self.nbits} PQ centroids need "
                                f"at least as many documents, the corpus has {x.shape[0]}")
@@ -218,7 +224,7 @@ class ProductQuantizer(_Base):
         if side == "query":
             return DenseEmbeddings(v, self.similarity)  # type: ignore[arg-type]
         assert self.index is not None, "fit before transform"
-        x = self._cos(v)
+        x = for_similarity(v, self.similarity)
         self.index.reset()
         self.index.add(x)
         return QuantizedEmbeddings(self.index.sa_encode(x), self.spec.name, self.dim,  # type: ignore[arg-type]

@@ -20,8 +20,8 @@ from harness.spec import RunSpec
 from harness.store import Store
 
 MODEL = "all-MiniLM-L6-v2"
-VARIANTS = ("none", "fp16", "int8", "binary", "binary+rescore", "mrl:384", "mrl:128", "pca:64",
-            "pq:48x8", "pq:16x8", "ivfpq:24x8")
+VARIANTS = ("none", "fp16", "fp8", "int8", "int4", "binary", "binary+rescore", "mrl:384",
+            "mrl:128", "pca:64", "pq:48x8", "pq:16x8", "ivfpq:24x8")
 
 
 @pytest.fixture(scope="module")
@@ -36,36 +36,36 @@ def runs(scifact_subset: Path, shared_cache: Path,
     store.close()
 
 
-def _row(runs, variant: str) -> RunResult:  # noqa: ANN001
+def _row(runs, variant: str) -> RunResult:
     return runs[0][variant]
 
 
-def test_each_variant_is_its_own_run(runs) -> None:  # noqa: ANN001
+def test_each_variant_is_its_own_run(runs) -> None:
     keys = {r.key for r in runs[0].values()}
     assert len(keys) == len(VARIANTS)
     assert runs[1].count("runs") == len(VARIANTS)
 
 
-def test_fp16_matches_fp32_within_1e_3(runs) -> None:  # noqa: ANN001
+def test_fp16_matches_fp32_within_1e_3(runs) -> None:
     fp32, fp16 = _row(runs, "none").main_score, _row(runs, "fp16").main_score
     assert fp32 is not None and fp16 is not None
     assert abs(fp16 - fp32) <= 1e-3
     assert _row(runs, "fp16").row["bytes_per_doc"] == 2 * 384
 
 
-def test_int8_is_calibrated_and_close(runs) -> None:  # noqa: ANN001
+def test_int8_is_calibrated_and_close(runs) -> None:
     assert _row(runs, "int8").row["bytes_per_doc"] == 384
     assert abs(_row(runs, "int8").main_score - _row(runs, "none").main_score) < 0.01
 
 
-def test_binary_bytes_per_doc_is_dim_over_8(runs) -> None:  # noqa: ANN001
+def test_binary_bytes_per_doc_is_dim_over_8(runs) -> None:
     for variant in ("binary", "binary+rescore"):
         assert _row(runs, variant).row["bytes_per_doc"] == 384 / 8
     # sign bits lose information; re-scoring with the float query recovers part of it
     assert _row(runs, "binary").main_score < _row(runs, "none").main_score
 
 
-def test_mrl_full_dimension_equals_plain_run_exactly(runs) -> None:  # noqa: ANN001
+def test_mrl_full_dimension_equals_plain_run_exactly(runs) -> None:
     plain, mrl = _row(runs, "none"), _row(runs, "mrl:384")
     assert plain.key != mrl.key
     assert mrl.scores == plain.scores
@@ -74,7 +74,7 @@ def test_mrl_full_dimension_equals_plain_run_exactly(runs) -> None:  # noqa: ANN
     assert con.execute(rank, [mrl.key]).fetchall() == con.execute(rank, [plain.key]).fetchall()
 
 
-def test_truncation_and_pca_shrink_bytes(runs) -> None:  # noqa: ANN001
+def test_truncation_and_pca_shrink_bytes(runs) -> None:
     assert _row(runs, "mrl:128").row["bytes_per_doc"] == 128 * 4
     assert _row(runs, "pca:64").row["bytes_per_doc"] == 64 * 4
     extra = _row(runs, "mrl:128").row["extra"]
@@ -82,7 +82,7 @@ def test_truncation_and_pca_shrink_bytes(runs) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(("variant", "m", "nbits"), [("pq:48x8", 48, 8), ("pq:16x8", 16, 8)])
-def test_pq_bytes_per_doc_is_m_nbits_over_8(runs, variant: str, m: int,  # noqa: ANN001
+def test_pq_bytes_per_doc_is_m_nbits_over_8(runs, variant: str, m: int,
                                             nbits: int) -> None:
     row = _row(runs, variant).row
     assert row["bytes_per_doc"] == m * nbits / 8
@@ -90,8 +90,16 @@ def test_pq_bytes_per_doc_is_m_nbits_over_8(runs, variant: str, m: int,  # noqa:
     assert row["extra"]["compression"]["training_points"] == row["n_docs"]
 
 
-def test_ivfpq_counts_codes_and_ids(runs) -> None:  # noqa: ANN001
+def test_ivfpq_counts_codes_and_ids(runs) -> None:
     assert _row(runs, "ivfpq:24x8").row["bytes_per_doc"] == 24 + 8
+
+
+def test_int4_and_fp8_store_half_and_one_byte_per_dimension(runs) -> None:
+    plain = _row(runs, "none").main_score
+    for variant, size, loss in (("int4", 192, 0.05), ("fp8", 384, 0.01)):
+        row = _row(runs, variant).row
+        assert row["bytes_per_doc"] == size == row["extra"]["compression"]["planned_bytes_per_doc"]
+        assert abs(row["main_score"] - plain) <= loss, (variant, row["main_score"], plain)
 
 
 def test_int8_and_int4_stay_within_one_quantisation_step(scifact_subset: Path) -> None:

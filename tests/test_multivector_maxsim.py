@@ -28,7 +28,7 @@ N_DOCS, N_QUERIES = 40, 10
 
 
 @pytest.fixture(scope="module")
-def tokens(scifact_subset: Path, shared_cache: Path):  # noqa: ANN201
+def tokens(scifact_subset: Path, shared_cache: Path):
     task = get_task("SciFact")
     data = load_beir(require_available(task, scifact_subset), task.split)
     encoder = load_model("minilm-maxsim")
@@ -49,7 +49,7 @@ def _naive_maxsim(queries: MultiVectorEmbeddings, docs: MultiVectorEmbeddings) -
     return out
 
 
-def test_fast_maxsim_equals_naive_loop(tokens) -> None:  # noqa: ANN001
+def test_fast_maxsim_equals_naive_loop(tokens) -> None:
     queries, docs = tokens
     assert isinstance(docs, MultiVectorEmbeddings) and docs.dim == 384
     naive = _naive_maxsim(queries, docs)
@@ -63,7 +63,7 @@ def test_fast_maxsim_equals_naive_loop(tokens) -> None:  # noqa: ANN001
     assert stats["bytes_per_doc"] == pytest.approx(docs.tokens.shape[0] * 384 * 2 / N_DOCS)
 
 
-def test_rerank_of_every_document_is_exact_maxsim(tokens) -> None:  # noqa: ANN001
+def test_rerank_of_every_document_is_exact_maxsim(tokens) -> None:
     queries, docs = tokens
     exact = maxsim_search(queries, docs, 10)
     backend = Backend.parse(f"muvera:rerank={N_DOCS}")
@@ -94,7 +94,7 @@ def _naive_fde(item: np.ndarray, planes: np.ndarray, proj: np.ndarray, side: str
     return out.ravel()
 
 
-def test_fde_equals_the_definition(tokens) -> None:  # noqa: ANN001
+def test_fde_equals_the_definition(tokens) -> None:
     queries, docs = tokens
     config = FDEConfig(reps=2, ksim=3, dproj=8, seed=7)
     randoms = _random(config, docs.dim)
@@ -106,7 +106,7 @@ def test_fde_equals_the_definition(tokens) -> None:  # noqa: ANN001
             np.testing.assert_allclose(got[i], want, rtol=1e-4, atol=1e-5)
 
 
-def test_fde_inner_product_tracks_maxsim(tokens) -> None:  # noqa: ANN001
+def test_fde_inner_product_tracks_maxsim(tokens) -> None:
     queries, docs = tokens
     config = FDEConfig()  # the paper's 20 x 2^5 x 16 = 10240 dimensions
     approx = fde(queries, config, "query") @ fde(docs, config, "document").T
@@ -128,7 +128,7 @@ def test_candidate_recall_and_bad_specs() -> None:
             Backend.parse(bad)
 
 
-def test_reranked_backend_reports_its_fde_only_ranking(tokens) -> None:  # noqa: ANN001
+def test_reranked_backend_reports_its_fde_only_ranking(tokens) -> None:
     queries, docs = tokens
     searcher = build("muvera", docs)  # rerank is a query parameter: one build for both
     alt = searcher.alternatives(queries, 10, {"rerank": 50})["fde_only"]

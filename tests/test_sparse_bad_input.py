@@ -89,7 +89,7 @@ def test_bad_adapter_output_fails_and_stores_nothing(model: str, fault: str, mes
     with Store(db) as store:
         runner = Runner(store, Context(EmbeddingCache(tmp_path / "cache"), progress=False),
                         tiny_root, log=lambda _: None)
-        runner._encoders[encoder.meta.name] = encoder  # the registry knows no faulty models
+        runner._encoders[encoder.meta.name, "fp32"] = encoder  # the registry knows no faulty models
         with pytest.raises(EmbeddingError, match=message) as err:
             runner.run(RunSpec(encoder.meta.name, "SciFact"))
         assert "\n" not in str(err.value)

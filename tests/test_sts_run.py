@@ -85,15 +85,11 @@ def test_encoding_went_through_the_shared_cache(stored, shared_cache: Path) -> N
 def test_sparse_embeddings_go_through_mtebs_evaluator(data_root: Path, tmp_path: Path) -> None:
     """A sparse family (CSR vectors) is scored by mteb's STS evaluator without densifying."""
     from adapters.registry import load_model
-    from harness.errors import UnknownNameError
     from harness.kinds.mteb_bridge import CachedMtebEncoder, evaluate, local_task
     from harness.kinds.sts import _dataset, load_sts
     from harness.tasks.mteb_tasks import source
 
-    try:
-        encoder = load_model("faster-clip-sparse")  # inference-free: a lookup, no model
-    except UnknownNameError:
-        pytest.skip("no inference-free sparse model registered in this checkout")
+    encoder = load_model("faster-clip-sparse")  # inference-free: a lookup, no model
     src = source("STSBenchmark")
     data = load_sts(data_root / "mteb" / "stsbenchmark" / "test.jsonl", src, limit=N_PAIRS)
     ctx = Context(EmbeddingCache(tmp_path), progress=False)

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from adapters.registry import MODELS, ModelEntry, get_entry, register
 from harness.cli import main
-from harness.errors import UnknownNameError
 from harness.store import Store
 from tests.test_sts_run import sts_slice
 
@@ -29,16 +28,12 @@ def retrieval_only_entry() -> Iterator[str]:
 
 def _model(name: str, request: pytest.FixtureRequest) -> str:
     if name == "bm25":
-        try:
-            entry = get_entry("bm25")
-        except UnknownNameError:
-            pytest.skip("bm25 is not registered in this checkout")
-        assert entry.task_types == ("retrieval",)
+        assert get_entry("bm25").task_types == ("retrieval",)
         return "bm25"
     return request.getfixturevalue("retrieval_only_entry")
 
 
-def _run(args: list[str], root: Path, db: Path, cache: Path):  # noqa: ANN202
+def _run(args: list[str], root: Path, db: Path, cache: Path):
     return CliRunner().invoke(main, ["run", *args, "--data-root", str(root), "--db", str(db),
                                      "--cache-dir", str(cache), "--no-progress"])
 

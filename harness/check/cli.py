@@ -34,6 +34,8 @@ from harness.cli import EXECUTOR_OPTIONS, with_options
 @click.option("--no-run", is_flag=True,
               help="Only reuse stored runs; a missing run is an error instead of being run.")
 @click.option("--batch-size", default=32, show_default=True)
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32",
+              show_default=True, help="Run every expected row's model at this precision.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -43,9 +45,9 @@ from harness.cli import EXECUTOR_OPTIONS, with_options
 @with_options(*EXECUTOR_OPTIONS)
 def check(expected_file: Path | None, markdown_file: Path | None, baseline: str | None,
           candidates: tuple[str, ...], metrics: tuple[str, ...], margin: float, alpha: float,
-          test: str, no_run: bool, batch_size: int, cache_dir: Path | None, no_progress: bool,
-          db: Path | None, data_root: Path | None, executor: str, ray_address: str | None,
-          ray_workers: int | None) -> None:
+          test: str, no_run: bool, batch_size: int, precision: str, cache_dir: Path | None,
+          no_progress: bool, db: Path | None, data_root: Path | None, executor: str,
+          ray_address: str | None, ray_workers: int | None) -> None:
     """Check scores against EXPECTED_FILE (YAML or TOML) and/or a --baseline run.
 
     Each row of EXPECTED_FILE names model, task, metric, expected, tolerance and source; stored
@@ -80,7 +82,8 @@ def check(expected_file: Path | None, markdown_file: Path | None, baseline: str 
     planned = []
     if expected_file is not None:
         # Parse and resolve every row before any work: a bad file stores nothing.
-        planned = validate(load_expected(expected_file), resolve_data_root(data_root))
+        planned = validate(load_expected(expected_file), resolve_data_root(data_root),
+                           precision=precision)
     if not planned and not db.is_file():
         raise HarnessError(f"{db}: no results to compare")
     with Store(db) as store:

@@ -54,7 +54,8 @@ def _resolve_task(row: ExpectedRow) -> TaskMeta:
         raise row.error("task", str(exc)) from None
 
 
-def validate(rows: list[ExpectedRow], data_root: Path) -> list[Planned]:
+def validate(rows: list[ExpectedRow], data_root: Path, *,
+             precision: str = "fp32") -> list[Planned]:
     planned: list[Planned] = []
     for row in rows:
         task = _resolve_task(row)
@@ -81,11 +82,11 @@ def validate(rows: list[ExpectedRow], data_root: Path) -> list[Planned]:
         if not state.available:
             raise row.error("task", f"{task.name} cannot run here ({state.reason}); mark the "
                                     "row reference_only with that reason")
-        planned.append(Planned(row, task, _spec(row, entry.name, task)))
+        planned.append(Planned(row, task, _spec(row, entry.name, task, precision)))
     return planned
 
 
-def _spec(row: ExpectedRow, model: str, task: TaskMeta) -> RunSpec:
+def _spec(row: ExpectedRow, model: str, task: TaskMeta, precision: str) -> RunSpec:
     """The row's spec, parsed as ``run``/``sweep`` parse theirs (same canonical values, same
     key); an error names the row's field."""
     for name, kind in (("compression", Compression), ("backend", Backend)):
@@ -93,7 +94,6 @@ def _spec(row: ExpectedRow, model: str, task: TaskMeta) -> RunSpec:
             kind.parse(getattr(row, name))
         except SpecError as exc:
             raise row.error(name, str(exc)) from None
-    precision = getattr(row, "precision", "fp32")
     try:
         spec = RunSpec(model, task.name, row.compression, row.backend, row.k, precision)
         check_axes(spec, task)

@@ -121,6 +121,7 @@ class MuveraSearcher:
         self.config, self.docs = config, as_float32(docs)
         self.doc_fde = DenseEmbeddings(fde(docs, config, "document"), "dot")
         self.token_bytes = docs.nbytes
+        self._doc_key = fingerprint(docs)  # as MaxSimSearcher's: one exact MaxSim per process
         self.build_s = time.perf_counter() - began
         self.index_bytes = self.doc_fde.nbytes + self.token_bytes
 
@@ -159,7 +160,7 @@ class MuveraSearcher:
         began = time.perf_counter()
         candidates = self.candidates(q, max(rerank, RECALL_DEPTH)).indices
         search_s = time.perf_counter() - began
-        truth = exact_top(q, self.docs, RECALL_DEPTH, key=fingerprint(q, self.docs)).indices
+        truth = exact_top(q, self.docs, RECALL_DEPTH, key=fingerprint(q) + self._doc_key).indices
         n_cand = rerank or RECALL_DEPTH
         c = self.config
         return {
