@@ -237,3 +237,19 @@ def test_disk_full_on_db_reports_commit_failure(tiny_root: Path, warm_cache: Pat
     assert "rollback" not in line.lower(), line
     assert "COMMIT failed" in line or "File too large" in line, line
     assert stored(db) == []  # nothing half-written
+
+
+def test_check_while_writer_holds_lock_waits(tiny_root: Path, warm_cache: Path,
+                                             tmp_path: Path) -> None:
+    db = tmp_path / "h.duckdb"
+    assert_ok(harness(*run_args("bm25", "SciFact", tiny_root, db, warm_cache)))
+    [(_, score)] = stored(db)
+    expected = tmp_path / "expected.yaml"
+    expected.write_text(f"- model: bm25\n  task: SciFact\n  metric: ndcg_at_10\n"
+                        f"  expected: {score:.5f}\n  tolerance: 0.002\n  source: this test\n")
+    holder = _holder(db, 3)
+    proc = harness("check", expected, "--no-run", "--db", db, "--data-root", tiny_root,
+                   "--cache-dir", warm_cache)
+    holder.wait()
+    assert_ok(proc)
+    assert "PASS" in proc.stdout + proc.stderr
