@@ -27,6 +27,7 @@ import numpy as np
 
 from adapters.base import Encoder, Side
 from harness.embeddings import Embeddings, concat, load_embeddings
+from harness.errors import HarnessError
 
 DEFAULT_CHUNK = 1024  # texts per chunk; $HARNESS_CACHE_CHUNK overrides
 CHARS_PER_TOKEN_BOUND = 32  # a token covers at least one character; 32 leaves a wide margin
@@ -72,17 +73,25 @@ def _umask() -> int:
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temp file (named after this pid) and rename; mode follows the umask."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-", suffix=path.suffix)
-    os.close(fd)
+    """Write via a temp file (named after this pid) and rename; mode follows the umask.
+
+    A failed write (disk full, quota, permissions) is one line naming the file it was writing.
+    """
+    tmp = ""
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-",
+                                   suffix=path.suffix)
+        os.close(fd)
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; cache files are shared
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        raise HarnessError(f"{path}: cannot write the cache file: "
+                           f"{exc.strerror or exc}") from None
     finally:
-        if os.path.exists(tmp):
+        if tmp and os.path.exists(tmp):
             os.unlink(tmp)
 
 

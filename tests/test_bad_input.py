@@ -42,7 +42,7 @@ def _assert_rejected(root: Path, tmp_path: Path, *needles: str) -> None:
 
 def test_corpus_line_not_json(beir_copy: Path, tmp_path: Path) -> None:
     _edit_line(_folder(beir_copy) / "corpus.jsonl", 3, '{"_id": "x", "text": ')
-    _assert_rejected(beir_copy, tmp_path, "corpus.jsonl:3:", "not valid JSON")
+    _assert_rejected(beir_copy, tmp_path, "corpus.jsonl:3:", "invalid JSON")
 
 
 def test_document_without_id(beir_copy: Path, tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ def parse_json(path: Path, lineno: int, line: str) -> Any:
     try:
         return json.loads(line)
     except json.JSONDecodeError as exc:
-        raise DataError(path, lineno, None, f"not valid JSON ({exc.msg})") from None
+        raise DataError(path, lineno, None, f"invalid JSON ({exc.msg})") from None
 
 
 def jsonl_objects(path: Path) -> Iterator[tuple[int, dict]]:
