@@ -50,7 +50,8 @@ class ModelMeta:
         base = {"name": self.name, "family": self.family, "revision": self.revision,
                 "dim": self.dim, "max_tokens": self.max_length, "license": self.license,
                 "source": self.source, "similarity": self.similarity}
-        return {**base, **{k: v for k, v in (self.info or {}).items() if v is not None}}
+        # The key's own fields win: e.g. a sparse model's dim is its vocabulary, not hidden size.
+        return {**{k: v for k, v in (self.info or {}).items() if v is not None}, **base}
 
 
 @runtime_checkable

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from adapters.resolve import ModelSource
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx")  # never *.pt/*.pkl: those are pickles
@@ -68,25 +70,23 @@ class ModelFiles:
         return {}
 
 
-def safetensors_parameters(paths: tuple[Path, ...]) -> int | None:
-    """Parameter count from safetensors headers (8-byte length + JSON), without loading tensors."""
-    total = 0
-    found = False
+def _tensor_shapes(paths: tuple[Path, ...]) -> list[list[int]]:
+    """Tensor shapes from safetensors headers (8-byte length + JSON), without loading tensors."""
+    shapes = []
     for path in paths:
         if path.suffix != ".safetensors":
             continue
         with path.open("rb") as fh:
             (length,) = struct.unpack("<Q", fh.read(8))
             header = json.loads(fh.read(length))
-        for name, tensor in header.items():
-            if name == "__metadata__":
-                continue
-            count = 1
-            for size in tensor.get("shape", []):
-                count *= int(size)
-            total += count
-            found = True
-    return total if found else None
+        shapes += [[int(s) for s in t.get("shape", [])] for name, t in header.items()
+                   if name != "__metadata__"]
+    return shapes
+
+
+def safetensors_parameters(paths: tuple[Path, ...]) -> int | None:
+    shapes = _tensor_shapes(paths)
+    return sum(int(np.prod(s)) if s else 1 for s in shapes) if shapes else None
 
 
 def _readme_license(folder: Path) -> str | None:
@@ -148,6 +148,9 @@ def _dimension(files: ModelFiles) -> int | None:
     for key in ("hidden_size", "hidden_dim", "d_model", "dim"):
         if isinstance(files.config.get(key), int):
             return int(files.config[key])
+    if files.config.get("model_type") == "model2vec":  # one [vocabulary, dim] table
+        matrices = [s for s in _tensor_shapes(files.weights) if len(s) == 2]
+        return matrices[0][1] if matrices else None
     return None
 
 
@@ -155,8 +158,10 @@ def _max_tokens(files: ModelFiles) -> int | None:
     st = _json(files.folder / "sentence_bert_config.json")
     if isinstance(st, dict) and st.get("max_seq_length"):
         return int(st["max_seq_length"])
-    value = files.config.get("max_position_embeddings")
-    return int(value) if isinstance(value, int) else None
+    for key in ("max_position_embeddings", "max_length"):
+        if isinstance(files.config.get(key), int):
+            return int(files.config[key])
+    return None
 
 
 def _int(value: Any) -> int | None:
@@ -174,7 +179,7 @@ def read_model_info(source: ModelSource, files: ModelFiles, family: str) -> dict
     params = safetensors_parameters(files.weights)
     license = _readme_license(files.folder) or (from_mteb or {}).get("license")
     return {
-        "family": family, "source": source.text, "folder": str(files.folder),
+        "format": family, "source": source.text, "folder": str(files.folder),
         "hub_id": source.hub_id, "hub_commit": source.commit,
         "parameters": params if params is not None else (from_mteb or {}).get("n_parameters"),
         "dim": _dimension(files) or (from_mteb or {}).get("embed_dim"),

@@ -121,11 +121,31 @@ def load_model(name: str, precision: str = "fp32", **options: object) -> Encoder
     encoder = factory(name=entry.name, task_types=entry.task_types, **kwargs)
     if not isinstance(encoder, Encoder):
         raise HarnessError(f"factory {entry.factory} did not return an Encoder")
+    _attach_info(encoder)
     query_prompt = options.get("query_prompt", MODEL_OPTIONS.query_prompt)
     document_prompt = options.get("document_prompt", MODEL_OPTIONS.document_prompt)
     if query_prompt is not None or document_prompt is not None:
         _override_prompts(encoder, query_prompt, document_prompt)
     return encoder
+
+
+def _attach_info(encoder: Encoder) -> None:
+    """Parameters, memory and format of a registry model that lives in a model folder (read from
+    the files' headers; not part of the key)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    folder = Path(str(getattr(encoder, "path", "") or getattr(encoder, "folder", "") or ""))
+    if encoder.meta.info is not None or not str(folder) or not (folder / "config.json").is_file():
+        return
+    from adapters.families import detect_family
+    from adapters.model_info import ModelFiles, read_model_info
+    from adapters.resolve import ModelSource
+
+    files = ModelFiles.scan(folder)
+    info = read_model_info(ModelSource(encoder.meta.name, folder), files, detect_family(files))
+    sizes = {k: info[k] for k in ("parameters", "memory_mb", "open_weights", "folder")}
+    encoder.meta = replace(encoder.meta, info=sizes)
 
 
 def _override_prompts(encoder: Encoder, query: object, document: object) -> None:

@@ -70,7 +70,7 @@ def mteb_identity(row: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """(MTEB model name, revision, model metadata) of a stored run."""
     meta = _json(row["extra"]).get("model_meta") or {}
     spec_model = _json(row["spec"]).get("model", {})
-    name = meta.get("hub_id") or row["model"]
+    name = meta.get("hub_id") or meta.get("name") or row["model"]  # a folder's name, not its path
     revision = meta.get("hub_commit") or spec_model.get("revision") or "no_revision_available"
     return str(name), str(revision), meta
 

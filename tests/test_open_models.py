@@ -46,7 +46,8 @@ def test_model_folder_by_path_equals_registry_minilm(minilm_copy: Path, scifact_
     assert scores[str(minilm_copy)] == pytest.approx(scores["all-MiniLM-L6-v2"], abs=1e-9)
     meta = _run_row(tmp_path / "0.duckdb")[1]["model_meta"]
     assert meta["parameters"] == 22713728 and meta["dim"] == 384 and meta["max_tokens"] == 256
-    assert meta["family"] == "sentence-transformers" and meta["license"] == "apache-2.0"
+    assert meta["format"] == "sentence-transformers" and meta["family"] == "dense"
+    assert meta["license"] == "apache-2.0"
 
 
 def test_hub_id_from_the_hub_cache_offline(minilm_copy: Path, scifact_subset: Path,
@@ -145,3 +146,25 @@ def test_full_scifact_model_and_task_by_path_match_published(
     assert spec["task"]["name"] == "my-scifact"
     meta = extra["model_meta"]
     assert meta["parameters"] == 22713728 and meta["dim"] == 384 and meta["memory_mb"] > 80
+
+
+def test_model2vec_folder_is_static(tmp_path: Path) -> None:
+    """A model2vec folder made from MiniLM's real token-embedding table (no distillation run)."""
+    from model2vec import StaticModel
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    from adapters.families import family_of
+
+    table = load_file(str(minilm_dir() / "model.safetensors"))["embeddings.word_embeddings.weight"]
+    folder = tmp_path / "static-minilm"
+    StaticModel(table, Tokenizer.from_file(str(minilm_dir() / "tokenizer.json")),
+                config={"model_type": "model2vec", "normalize": True},
+                normalize=True).save_pretrained(folder)
+    assert family_of(folder) == "static"
+    encoder = load_model(str(folder))
+    meta = encoder.meta.describe()
+    assert meta["dim"] == 384 and meta["parameters"] == table.size and meta["format"] == "static"
+    texts = ["static token vectors", "mean pooled"]
+    expected = StaticModel.from_pretrained(str(folder)).encode(texts)
+    assert np.allclose(encoder.encode(texts, "document").vectors, expected, atol=1e-6)

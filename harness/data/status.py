@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.data.download import PARTIAL
+from harness.data.download import MANIFEST, PARTIAL
 from harness.tasks.registry import all_tasks, availability
 
 
@@ -24,9 +24,11 @@ def data_status(data_root: Path) -> list[tuple[str, str, str]]:
         else:
             rows.append((task.name, "missing", state.reason))
     for parent in ("beir", "mteb"):
-        for folder in sorted((data_root / parent).glob("*/corpus.jsonl")):
-            if folder.parent.resolve() not in seen:
-                rows.append((folder.parent.name, "local", str(folder.parent)))
+        folders = {p.parent for pattern in ("*/corpus.jsonl", f"*/{MANIFEST}")
+                   for p in (data_root / parent).glob(pattern)}
+        for folder in sorted(folders):
+            if folder.resolve() not in seen:
+                rows.append((folder.name, "local", str(folder)))
     for part in sorted((data_root / PARTIAL).glob("*.part")):
         rows.append((part.name, "partial", f"{part.stat().st_size} bytes downloaded; pull again "
                      "to resume"))
