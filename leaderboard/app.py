@@ -25,6 +25,8 @@ pages = [
     st.Page(PAGES["drilldown"], title="Drill-down", icon=":material/search:",
             url_path="drilldown"),
     st.Page(PAGES["run"], title="Run", icon=":material/description:", url_path="run"),
+    st.Page("views/benchmark.py", title="Benchmark", icon=":material/stacked_bar_chart:",
+            url_path="benchmark"),
 ]
 page = st.navigation(pages)
 

@@ -109,27 +109,56 @@ def with_options(*options):  # noqa: ANN002, ANN201 - click decorators
     return decorate
 
 
+benchmark_option = click.option(
+    "--benchmark", default=None,
+    help='An mteb benchmark, e.g. "MTEB(eng, v2)": its tasks (see `harness ls benchmarks`).')
+
+
 @main.command()
-@with_options(*MODEL_TASK_OPTIONS, *RUN_OPTIONS)
-def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size: int, k: int,
-        cache_dir: Path | None, no_progress: bool, db: Path | None,
+@with_options(MODEL_TASK_OPTIONS[0],
+              click.option("-t", "--task", "tasks", multiple=True, help="Task name (repeat)."),
+              benchmark_option, *RUN_OPTIONS)
+def run(models: tuple[str, ...], tasks: tuple[str, ...], benchmark: str | None, force: bool,
+        batch_size: int, k: int, cache_dir: Path | None, no_progress: bool, db: Path | None,
         data_root: Path | None) -> None:
-    """Evaluate every MODEL x TASK pair and store the results."""
+    """Evaluate every MODEL x TASK pair and store the results.
+
+    With --benchmark, runs the benchmark's tasks that are staged locally and ends with one line
+    per task it could not run, with the command that would fetch it.
+    """
     from harness.cli.session import run_grid
     from harness.spec import grid
+    from harness.tasks.benchmarks import expand, missing_lines
 
-    specs = grid(list(models), list(tasks), k=k)
-    code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
-                    data_root=data_root, force=force, batch_size=batch_size,
-                    progress=not no_progress)
+    names, missing = expand(benchmark, tasks, data_root)
+    code = 0
+    if names:
+        specs = grid(list(models), names, k=k)
+        code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
+                        data_root=data_root, force=force, batch_size=batch_size,
+                        progress=not no_progress)
+    for line in missing_lines(missing):
+        click.echo(line)
+    if benchmark:
+        click.echo(f"{benchmark}: ran {len(names)} local task(s), {len(missing)} not run")
     sys.exit(code)
 
 
 @main.command(name="ls")
-@click.argument("what", type=click.Choice(["models", "tasks"]))
+@click.argument("what", type=click.Choice(["models", "tasks", "benchmarks"]))
+@benchmark_option
 @data_option
-def ls(what: str, data_root: Path | None) -> None:
-    """List known models or tasks (with availability under the data root)."""
+def ls(what: str, benchmark: str | None, data_root: Path | None) -> None:
+    """List known models, tasks (with availability under the data root) or benchmarks."""
+    if what == "benchmarks" or (what == "tasks" and benchmark):
+        from harness.data_root import resolve_data_root
+        from harness.tasks import benchmarks
+
+        if what == "benchmarks":
+            benchmarks.print_benchmarks(click.echo)
+        else:
+            benchmarks.print_benchmark_tasks(benchmark, resolve_data_root(data_root), click.echo)
+        return
     if what == "models":
         from adapters.registry import all_entries
 
@@ -151,14 +180,26 @@ def ls(what: str, data_root: Path | None) -> None:
 @click.option("-t", "--task", "tasks", multiple=True, help="Only these tasks.")
 @click.option("-m", "--model", "models", multiple=True, help="Only these models.")
 @click.option("--by-type", is_flag=True,
-              help="MTEB-style averages per task type and overall, with task coverage.")
+              help="MTEB-style averages per task type and overall, with task coverage "
+                   "(with --benchmark: over that benchmark's tasks, plus its Borda rank).")
+@benchmark_option
 @db_option
 def results(as_json: bool, tasks: tuple[str, ...], models: tuple[str, ...], by_type: bool,
-            db: Path | None) -> None:
+            benchmark: str | None, db: Path | None) -> None:
     """Show stored results: main score and cost per run."""
     from harness.cli.report import print_results, results_frame
 
     frame = results_frame(db or _default_db(), tasks, models)
+    if benchmark:  # MTEB's aggregates over the named suite (mean task / type, Borda rank)
+        from harness.aggregate import benchmark_aggregate, benchmark_records, print_benchmark
+        from harness.tasks.benchmarks import benchmark_suite
+
+        entries = benchmark_aggregate(frame, benchmark_suite(benchmark))
+        if as_json:
+            click.echo(json.dumps(benchmark_records(entries), indent=1))
+        else:
+            print_benchmark(benchmark, entries)
+        return
     if by_type:
         from harness.aggregate import aggregate, print_aggregate, to_records
 
