@@ -175,3 +175,18 @@ def pd_isna(value: object) -> bool:
     import pandas as pd
 
     return bool(pd.isna(value))
+
+
+def test_check_keeps_the_benchmarks_rows(tmp_path: Path) -> None:
+    """ci-subset.yaml has SciFact and STSBenchmark rows; MTEB(eng, v2) has only STSBenchmark."""
+    expected = REPO_ROOT / "ci" / "expected" / "ci-subset.yaml"
+    db = tmp_path / "empty.duckdb"
+    out = cli("check", expected, "--benchmark", BENCH, "--no-run", "--db", db)
+    assert "MTEB(eng, v2): 1 of 5 rows, on 1 of its 41 tasks" in out.output
+    assert "STSBenchmark" in out.output and "SciFact" not in out.output
+    beir = cli("check", expected, "--benchmark", "BEIR", "--no-run", "--db", db)
+    assert "BEIR: 4 of 5 rows, on 1 of its 15 tasks" in beir.output
+    assert "STSBenchmark" not in beir.output
+    none = cli("check", expected, "--benchmark", "MTEB(Law, v1)", "--db", db)
+    assert none.exit_code == 2 and "no row is on a task of MTEB(Law, v1)" in none.output
+    assert "Traceback" not in none.output
