@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
@@ -105,3 +106,100 @@ def print_aggregate(groups: list[GroupAverage], console: Console | None = None) 
             console.print(f"no {g.group} average for {g.model}"
                           f"{' ' + g.variant if g.variant else ''}: missing "
                           f"{', '.join(g.missing)} ({g.n_covered}/{g.n_tasks} covered)")
+
+
+@dataclass(frozen=True)
+class BenchmarkEntry:
+    """One (model, variant) on a named benchmark, MTEB's way: means only over complete sets."""
+
+    model: str
+    variant: str
+    n_covered: int
+    n_tasks: int
+    missing: tuple[str, ...]
+    mean_task: float | None  # MTEB "Mean (Task)"; None unless every task has a score
+    mean_type: float | None  # MTEB "Mean (TaskType)"; None unless every type is complete
+    type_means: dict[str, float | None]  # per mteb type; None unless the type is complete
+    type_coverage: dict[str, str]  # per mteb type, "covered/total"
+    borda_rank: int | None  # MTEB "Rank (Borda)" among the entries that cover every task
+
+
+def borda_ranks(scores: dict[tuple[str, str], dict[str, float]],
+                tasks: list[str]) -> dict[tuple[str, str], int]:
+    """mteb's Borda rank: per task, rank entries by score (ties averaged, best = 1) and award
+    ``n_entries - rank`` points; rank the point sums (ties share the better rank)."""
+    entries = list(scores)
+    points = {e: 0.0 for e in entries}
+    for task in tasks:
+        have = pd.Series({e: scores[e][task] for e in entries if task in scores[e]})
+        for e, rank in have.rank(method="average", ascending=False).items():
+            points[e] += len(entries) - float(rank)
+    ranked = pd.Series(points).rank(method="min", ascending=False)
+    return {e: int(ranked[e]) for e in entries}
+
+
+def benchmark_aggregate(frame: pd.DataFrame,
+                        suite: list[tuple[str, str]]) -> list[BenchmarkEntry]:
+    """MTEB's aggregates of a benchmark ``suite`` ([(task, mteb type)]) for each stored entry.
+
+    Borda ranks are computed only among entries covering the whole benchmark (a partial entry's
+    rank would depend on which tasks it happens to miss); the others show their coverage.
+    """
+    if frame.empty or not suite:
+        return []
+    df = latest_scores(frame)
+    canonical = {name.lower(): name for name, _ in suite}
+    df = df[df["task"].str.lower().isin(canonical)]
+    names = [name for name, _ in suite]
+    by_type: dict[str, list[str]] = {}
+    for name, kind in suite:
+        by_type.setdefault(kind, []).append(name)
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    for (model, variant), rows in df.groupby(["model", "variant"], sort=True):
+        scores[(model, variant)] = {canonical[t.lower()]: float(s) for t, s in
+                                    zip(rows["task"], rows["main_score"], strict=True)}
+    complete = {e: s for e, s in scores.items() if len(s) == len(names)}
+    ranks = borda_ranks(complete, names) if complete else {}
+    out = []
+    for entry, have in scores.items():
+        type_means = {kind: (float(np.mean([have[t] for t in tasks]))
+                             if all(t in have for t in tasks) else None)
+                      for kind, tasks in by_type.items()}
+        missing = tuple(t for t in names if t not in have)
+        out.append(BenchmarkEntry(
+            entry[0], entry[1], len(names) - len(missing), len(names), missing,
+            None if missing else float(np.mean([have[t] for t in names])),
+            None if missing else float(np.mean(list(type_means.values()))),
+            type_means,
+            {k: f"{sum(t in have for t in ts)}/{len(ts)}" for k, ts in by_type.items()},
+            ranks.get(entry)))
+    return sorted(out, key=lambda e: (e.borda_rank is None, e.borda_rank or 0, -e.n_covered,
+                                      e.model, e.variant))
+
+
+def benchmark_records(entries: list[BenchmarkEntry]) -> list[dict[str, object]]:
+    return [dict(asdict(e), missing=list(e.missing)) for e in entries]
+
+
+def print_benchmark(name: str, entries: list[BenchmarkEntry],
+                    console: Console | None = None) -> None:
+    console = console or Console(width=200)
+    if not entries:
+        console.print(f"no stored results for any task of {name}")
+        return
+    kinds = list(entries[0].type_means)
+    table = Table(title=f"{name}: MTEB aggregates (main score; means only over complete sets)")
+    for col in ("borda", "model", "variant", "tasks", "mean (task)", "mean (type)", *kinds):
+        table.add_column(col, justify="left" if col in ("model", "variant") else "right")
+    for e in entries:
+        cells = [f"{e.type_means[k]:.5f}" if e.type_means[k] is not None
+                 else f"– ({e.type_coverage[k]})" for k in kinds]
+        table.add_row("–" if e.borda_rank is None else str(e.borda_rank), e.model,
+                      e.variant or "-", f"{e.n_covered}/{e.n_tasks}",
+                      "–" if e.mean_task is None else f"{e.mean_task:.5f}",
+                      "–" if e.mean_type is None else f"{e.mean_type:.5f}", *cells)
+    console.print(table)
+    partial = [e for e in entries if e.missing]
+    if partial:
+        console.print(f"{len(partial)} entr{'y' if len(partial) == 1 else 'ies'} miss tasks of "
+                      f"{name}: no overall mean and no Borda rank (coverage shown)")

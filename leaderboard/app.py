@@ -33,6 +33,8 @@ pages = [
     st.Page(PAGES["headtohead"], title="Head-to-head", icon=":material/swords:",
             url_path="headtohead"),
     st.Page(PAGES["hard"], title="Hard queries", icon=":material/help:", url_path="hard"),
+    st.Page("views/benchmark.py", title="Benchmark", icon=":material/stacked_bar_chart:",
+            url_path="benchmark"),
 ]
 page = st.navigation(pages)
 

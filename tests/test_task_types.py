@@ -56,6 +56,16 @@ class WordLlamaOracle:
         return pairwise_cos_sim(a, b)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+    """MiniBatchKMeans on 400 points takes 0.1 s on one OpenMP thread and seconds on two when
+    the shared machine is loaded; harness and oracle both run under the same limit."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 @pytest.fixture(scope="module")
 def check_root(data_root: Path, scifact_subset: Path,
                tmp_path_factory: pytest.TempPathFactory) -> Path:

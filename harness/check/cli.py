@@ -31,6 +31,9 @@ from harness.cli import EXECUTOR_OPTIONS, with_options
               help="Significance level of the one-sided paired test.")
 @click.option("--test", "test", type=click.Choice(["ttest", "wilcoxon"]), default="ttest",
               show_default=True, help="Paired test: scipy.stats.ttest_rel or wilcoxon.")
+@click.option("--benchmark", default=None,
+              help='Only the EXPECTED_FILE rows on tasks of this mteb benchmark, e.g. '
+                   '"MTEB(eng, v2)".')
 @click.option("--no-run", is_flag=True,
               help="Only reuse stored runs; a missing run is an error instead of being run.")
 @click.option("--batch-size", default=32, show_default=True)
@@ -45,9 +48,9 @@ from harness.cli import EXECUTOR_OPTIONS, with_options
 @with_options(*EXECUTOR_OPTIONS)
 def check(expected_file: Path | None, markdown_file: Path | None, baseline: str | None,
           candidates: tuple[str, ...], metrics: tuple[str, ...], margin: float, alpha: float,
-          test: str, no_run: bool, batch_size: int, precision: str, cache_dir: Path | None,
-          no_progress: bool, db: Path | None, data_root: Path | None, executor: str,
-          ray_address: str | None, ray_workers: int | None) -> None:
+          test: str, benchmark: str | None, no_run: bool, batch_size: int, precision: str,
+          cache_dir: Path | None, no_progress: bool, db: Path | None, data_root: Path | None,
+          executor: str, ray_address: str | None, ray_workers: int | None) -> None:
     """Check scores against EXPECTED_FILE (YAML or TOML) and/or a --baseline run.
 
     Each row of EXPECTED_FILE names model, task, metric, expected, tolerance and source; stored
@@ -82,8 +85,10 @@ def check(expected_file: Path | None, markdown_file: Path | None, baseline: str 
     planned = []
     if expected_file is not None:
         # Parse and resolve every row before any work: a bad file stores nothing.
-        planned = validate(load_expected(expected_file), resolve_data_root(data_root),
-                           precision=precision)
+        expected = load_expected(expected_file)
+        if benchmark:
+            expected = _on_benchmark(expected, benchmark, expected_file, err.print)
+        planned = validate(expected, resolve_data_root(data_root), precision=precision)
     if not planned and not db.is_file():
         raise HarnessError(f"{db}: no results to compare")
     with Store(db) as store:
@@ -133,3 +138,18 @@ def _full_key(store: object, prefix: str) -> str:
     if len(keys) != 1:
         raise HarnessError(f"--candidate '{prefix}' matches {len(keys)} runs")
     return keys[0]
+
+
+def _on_benchmark(rows: list, benchmark: str, path: Path, log) -> list:  # noqa: ANN001
+    """The expected rows whose task belongs to the benchmark (mteb's names, any case)."""
+    from harness.errors import HarnessError
+    from harness.tasks.benchmarks import benchmark_suite
+
+    suite = benchmark_suite(benchmark)
+    names = {name.lower() for name, _ in suite}
+    kept = [r for r in rows if r.task.lower() in names]
+    if not kept:
+        raise HarnessError(f"{path}: no row is on a task of {benchmark}")
+    covered = len({r.task.lower() for r in kept})
+    log(f"{benchmark}: {len(kept)} of {len(rows)} rows, on {covered} of its {len(suite)} tasks")
+    return kept

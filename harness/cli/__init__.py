@@ -171,19 +171,27 @@ OPEN_OPTIONS = (
     click.option("--trust-remote-code", is_flag=True,
                  help="Allow a hub model's own Python code to run."),
 )
+benchmark_option = click.option(
+    "--benchmark", default=None,
+    help='An mteb benchmark, e.g. "MTEB(eng, v2)": its tasks (see `harness ls benchmarks`).')
 
 
 @main.command()
-@with_options(*MODEL_TASK_OPTIONS, *RUN_OPTIONS, *OPEN_OPTIONS, *EXECUTOR_OPTIONS)
-def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size: int, k: int,
-        precision: str, cache_dir: Path | None, no_progress: bool, db: Path | None,
-        data_root: Path | None, split: str | None, pull: bool, query_prompt: str | None,
-        doc_prompt: str | None, trust_remote_code: bool, executor: str, ray_address: str | None,
-        ray_workers: int | None) -> None:
+@with_options(MODEL_TASK_OPTIONS[0],
+              click.option("-t", "--task", "tasks", multiple=True,
+                           help="Task: a registry name, a BEIR folder or an MTEB task (repeat)."),
+              benchmark_option, *RUN_OPTIONS, *OPEN_OPTIONS, *EXECUTOR_OPTIONS)
+def run(models: tuple[str, ...], tasks: tuple[str, ...], benchmark: str | None, force: bool,
+        batch_size: int, k: int, precision: str, cache_dir: Path | None, no_progress: bool,
+        db: Path | None, data_root: Path | None, split: str | None, pull: bool,
+        query_prompt: str | None, doc_prompt: str | None, trust_remote_code: bool, executor: str,
+        ray_address: str | None, ray_workers: int | None) -> None:
     """Evaluate every MODEL x TASK pair and store the results.
 
     MODEL: a registry name, a model folder, or a hub id org/name[@revision]. TASK: a registry
-    name, a BEIR folder, or any MTEB task name.
+    name, a BEIR folder, or any MTEB task name. With --benchmark, runs the benchmark's tasks that
+    are staged locally (with --pull, downloads the others first) and ends with one line per task
+    it could not run, with the command that would fetch it.
     """
     from adapters.registry import set_model_options
     from harness.cli.session import run_grid
@@ -191,33 +199,54 @@ def run(models: tuple[str, ...], tasks: tuple[str, ...], force: bool, batch_size
     from harness.data.pull import resolve_task_args
     from harness.data_root import resolve_data_root
     from harness.spec import grid
+    from harness.tasks.benchmarks import DOWNLOADABLE, expand, missing_lines
 
     if pull:
         import os
 
         os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "0"
-    tasks = tuple(resolve_task_args(tasks, split, resolve_data_root(data_root), pull))
-    specs = grid(list(models), list(tasks), k=k, precision=precision)
-    validate(specs)  # every spec checked before the first one runs
-    set_model_options(query_prompt, doc_prompt, trust_remote_code)
-    try:
-        code = run_grid(specs, db=db or _default_db(), cache_dir=cache_dir or _default_cache(),
-                        data_root=data_root, force=force, batch_size=batch_size,
-                        progress=not no_progress, executor=executor, ray_address=ray_address,
-                        ray_workers=ray_workers)
-    finally:
-        set_model_options()  # the options belong to this command only
+    names, missing = expand(benchmark, tasks, data_root)
+    if pull:  # the benchmark's downloadable tasks are fetched like explicit ones
+        names += [t.name for t in missing if t.status == DOWNLOADABLE]
+        missing = [t for t in missing if t.status != DOWNLOADABLE]
+    names = resolve_task_args(tuple(names), split, resolve_data_root(data_root), pull)
+    code = 0
+    if names:
+        specs = grid(list(models), names, k=k, precision=precision)
+        validate(specs)  # every spec checked before the first one runs
+        set_model_options(query_prompt, doc_prompt, trust_remote_code)
+        try:
+            code = run_grid(specs, db=db or _default_db(),
+                            cache_dir=cache_dir or _default_cache(), data_root=data_root,
+                            force=force, batch_size=batch_size, progress=not no_progress,
+                            executor=executor, ray_address=ray_address, ray_workers=ray_workers)
+        finally:
+            set_model_options()  # the options belong to this command only
+    for line in missing_lines(missing):
+        click.echo(line)
+    if benchmark:
+        click.echo(f"{benchmark}: ran {len(names)} local task(s), {len(missing)} not run")
     sys.exit(code)
 
 
 @main.command(name="ls")
-@click.argument("what", type=click.Choice(["models", "tasks"]))
+@click.argument("what", type=click.Choice(["models", "tasks", "benchmarks"]))
 @click.option("--all", "show_all", is_flag=True,
               help="tasks: every English MTEB task, with status local/partial/downloadable/"
                    "unsupported.")
+@benchmark_option
 @data_option
-def ls(what: str, show_all: bool, data_root: Path | None) -> None:
-    """List known models or tasks (with availability under the data root)."""
+def ls(what: str, show_all: bool, benchmark: str | None, data_root: Path | None) -> None:
+    """List known models, tasks (with availability under the data root) or benchmarks."""
+    if what == "benchmarks" or (what == "tasks" and benchmark):
+        from harness.data_root import resolve_data_root
+        from harness.tasks import benchmarks
+
+        if what == "benchmarks":
+            benchmarks.print_benchmarks(click.echo)
+        else:
+            benchmarks.print_benchmark_tasks(benchmark, resolve_data_root(data_root), click.echo)
+        return
     if what == "models":
         from adapters.registry import all_entries
 
@@ -247,15 +276,27 @@ def ls(what: str, show_all: bool, data_root: Path | None) -> None:
 @click.option("-t", "--task", "tasks", multiple=True, help="Only these tasks.")
 @click.option("-m", "--model", "models", multiple=True, help="Only these models.")
 @click.option("--by-type", is_flag=True,
-              help="MTEB-style averages per task type and overall, with task coverage.")
+              help="MTEB-style averages per task type and overall, with task coverage "
+                   "(with --benchmark: over that benchmark's tasks, plus its Borda rank).")
 @click.option("--wide", is_flag=True, help="Every cost column (needs ~200 columns).")
+@benchmark_option
 @db_option
 def results(as_json: bool, tasks: tuple[str, ...], models: tuple[str, ...], by_type: bool,
-            wide: bool, db: Path | None) -> None:
+            wide: bool, benchmark: str | None, db: Path | None) -> None:
     """Show stored results: main score and cost per run."""
     from harness.cli.report import print_results, results_frame
 
     frame = results_frame(db or _default_db(), tasks, models)
+    if benchmark:  # MTEB's aggregates over the named suite (mean task / type, Borda rank)
+        from harness.aggregate import benchmark_aggregate, benchmark_records, print_benchmark
+        from harness.tasks.benchmarks import benchmark_suite
+
+        entries = benchmark_aggregate(frame, benchmark_suite(benchmark))
+        if as_json:
+            click.echo(json.dumps(benchmark_records(entries), indent=1))
+        else:
+            print_benchmark(benchmark, entries)
+        return
     if by_type:
         from harness.aggregate import aggregate, print_aggregate, to_records
 

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from adapters.base import Encoder
 from harness.errors import DataError
-from harness.kinds.mteb_bridge import CachedMtebEncoder, evaluate, local_task, mteb_version
+from harness.kinds.mteb_bridge import (
+    CachedMtebEncoder,
+    evaluate,
+    local_task,
+    numeric_scores,
+    sentence_outcome,
+)
 from harness.kinds.outcome import Context, Outcome, Prepared
 from harness.spec import RunSpec
 from harness.tasks.base import TaskMeta
@@ -107,27 +113,16 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     model = CachedMtebEncoder(encoder, ctx, task.name)
     metrics = evaluate(mteb_task, model, task.split, ctx.batch_size)
     experiments = metrics.pop("scores_per_experiment", []) or []
-    scores = {k: float(v) for k, v in metrics.items()
-              if isinstance(v, int | float) and not isinstance(v, bool) and v == v}
+    scores = numeric_scores(metrics)
     if task.main_score not in scores:
         raise DataError(data.path, None, None, f"mteb returned no {task.main_score}")
     query_scores = [(f"experiment-{i}", metric, float(value))
                     for i, exp in enumerate(experiments)
                     for metric, value in exp.items() if value is not None]
-    stats = model.stats
-    n_texts = stats.texts
-    costs = stats.costs()
-    return Outcome(
-        scores=scores, query_scores=query_scores,
-        timings={"encode_s": stats.seconds,
-                 "load_s": ctx.load_seconds.get(encoder.meta.name, 0.0)},
-        costs=costs,
-        extra={"mteb_version": mteb_version(), "mteb_task": src.mteb_class,
-               "n_experiments": int(mteb_task.n_experiments),
-               "samples_per_label": int(mteb_task.samples_per_label),
-               "seed": int(mteb_task.seed), "classifier": repr(mteb_task.evaluator_model),
-               "n_train": len(data.train.texts), "n_test": len(data.test.texts),
-               "n_labels": len(data.label_names), "encoded_texts": n_texts},
-        n_queries=len(data.test.texts), n_docs=len(data.train.texts),
-        cache_hit=stats.all_cached,
-    )
+    extra = {"mteb_task": src.mteb_class, "n_experiments": int(mteb_task.n_experiments),
+             "samples_per_label": int(mteb_task.samples_per_label),
+             "seed": int(mteb_task.seed), "classifier": repr(mteb_task.evaluator_model),
+             "n_train": len(data.train.texts), "n_test": len(data.test.texts),
+             "n_labels": len(data.label_names)}
+    return sentence_outcome(mteb_task, model, ctx, scores, query_scores, extra,
+                            len(data.test.texts), n_docs=len(data.train.texts))

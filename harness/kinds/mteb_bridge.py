@@ -123,8 +123,8 @@ def local_task(class_path: str, dataset: Any, capture: bool = True, **attributes
     settings where a local check task must (none do for the real MTEB tasks).
 
     With ``capture`` the instance keeps what mteb computes per item but only writes to prediction
-    files: ``pair_scores`` (STS), ``predictions`` (whatever mteb hands to its prediction writer:
-    pair similarities, summary similarities, cluster assignments) and ``per_query`` (retrieval /
+    files: ``predictions`` (whatever mteb hands to its prediction writer: STS and pair
+    similarities, summary similarities, cluster assignments) and ``per_query`` (retrieval /
     reranking metrics per query). Without it the class is mteb's own with only ``load_data``
     swapped: the oracle the tests compare against.
     """
@@ -145,14 +145,8 @@ def local_task(class_path: str, dataset: Any, capture: bool = True, **attributes
 
 def _capturing(base: type) -> type:
     class CapturingTask(base):  # type: ignore[misc, valid-type]
-        pair_scores: dict[str, list[float]] | None = None
         predictions: Any = None
         per_query: dict[str, dict[str, float]] | None = None
-
-        def _calculate_scores(self, scores: Any, *args: Any, **kwargs: Any) -> Any:
-            if isinstance(scores, dict) and "cosine_scores" in scores:
-                self.pair_scores = dict(scores)
-            return super()._calculate_scores(scores, *args, **kwargs)
 
         def _save_task_predictions(self, predictions: Any, *args: Any, **kwargs: Any) -> None:
             self.predictions = predictions  # kept in memory; nothing is written

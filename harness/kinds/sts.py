@@ -13,7 +13,13 @@ from pathlib import Path
 
 from adapters.base import Encoder
 from harness.errors import DataError
-from harness.kinds.mteb_bridge import CachedMtebEncoder, evaluate, local_task, mteb_version
+from harness.kinds.mteb_bridge import (
+    CachedMtebEncoder,
+    evaluate,
+    local_task,
+    numeric_scores,
+    sentence_outcome,
+)
 from harness.kinds.outcome import Context, Outcome, Prepared
 from harness.spec import RunSpec
 from harness.tasks.base import TaskMeta
@@ -113,32 +119,19 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     src = source(task.name)
     mteb_task = local_task(src.mteb_class, _dataset(data))
     model = CachedMtebEncoder(encoder, ctx, task.name)
-    metrics = evaluate(mteb_task, model, task.split, ctx.batch_size)
-    scores = {k: float(v) for k, v in metrics.items()
-              if isinstance(v, int | float) and not isinstance(v, bool)}
+    scores = numeric_scores(evaluate(mteb_task, model, task.split, ctx.batch_size))
     if task.main_score not in scores:
         raise DataError(data.path, None, None, f"mteb returned no {task.main_score}")
 
-    pairs = mteb_task.pair_scores or {}
-    cosine = pairs.get("cosine_scores") or []
+    cosine = (mteb_task.predictions or {}).get("cosine_scores") or []
     query_scores = [(pid, "cosine_similarity", float(c)) for pid, c in zip(data.pair_ids, cosine,
                                                                             strict=True)]
     # The gold score next to the prediction lets anyone recompute the correlation from the store.
     query_scores += [(pid, "gold_score", g) for pid, g in zip(data.pair_ids, data.scores,
                                                               strict=True)]
-    stats = model.stats
-    n_texts = stats.texts
-    costs = stats.costs()
-    return Outcome(
-        scores=scores, query_scores=query_scores,
-        timings={"encode_s": stats.seconds,
-                 "load_s": ctx.load_seconds.get(encoder.meta.name, 0.0)},
-        costs=costs,
-        extra={"mteb_version": mteb_version(), "mteb_task": src.mteb_class,
-               "n_pairs": len(data.pair_ids), "encoded_texts": n_texts,
-               "sides": stats.sides, "score_range": [src.min_score, src.max_score]},
-        n_queries=len(data.pair_ids), n_docs=0,
-        task_queries=[(pid, f"{a}\t{b}") for pid, a, b in zip(
-            data.pair_ids, data.sentence1, data.sentence2, strict=True)],
-        cache_hit=stats.all_cached,
-    )
+    extra = {"mteb_task": src.mteb_class, "n_pairs": len(data.pair_ids),
+             "score_range": [src.min_score, src.max_score]}
+    return sentence_outcome(mteb_task, model, ctx, scores, query_scores, extra,
+                            len(data.pair_ids),
+                            task_queries=[(pid, f"{a}\t{b}") for pid, a, b in zip(
+                                data.pair_ids, data.sentence1, data.sentence2, strict=True)])
