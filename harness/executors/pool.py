@@ -63,7 +63,7 @@ class RemoteChunks:
         self.window = 2 * len(actors)
         self.sent = 0
 
-    def _top_up(self) -> None:
+    def top_up(self) -> None:
         while self.pending and len(self.in_flight) < self.window:
             start, stop = self.pending.popleft()
             chunk = list(self.texts[start:stop])
@@ -75,12 +75,12 @@ class RemoteChunks:
     def encode(self, texts: Sequence[str], side: str, batch_size: int = 32) -> Any:
         import ray
 
-        self._top_up()
+        self.top_up()
         sha, ref = self.in_flight.popleft()
         if sha != texts_sha256(texts):  # the cache asks for chunks in order; anything else is a bug
             raise RuntimeError("remote chunk order differs from the cache's")
         part = ray.get(ref)
-        self._top_up()
+        self.top_up()
         return part
 
 
@@ -116,7 +116,7 @@ def encode_shards(shards: list[Shard], cache: EmbeddingCache, *, workers: int, b
             for shard, ranges in todo:
                 proxy = RemoteChunks(source.meta, actors, shard.texts, ranges, shard.side,
                                      batch_size)
-                proxy._top_up()
+                proxy.top_up()  # the first chunks start before the driver waits
                 if on_pool is not None:
                     on_pool(pids)
                     on_pool = None
