@@ -18,9 +18,16 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from harness.errors import DataError, HarnessError
 from harness.tasks.beir import _id_of, _jsonl, _text_of, document_text
+
+if TYPE_CHECKING:
+    from adapters.base import Encoder
+    from harness.cache import EmbeddingCache
 
 
 def corpus_records(path: Path) -> Iterator[tuple[int, str, str]]:
@@ -128,25 +135,26 @@ def _queries_and_qrels(folder: Path, split: str, doc_ids: Sequence[str],
     return query_ids, [queries[q] for q in query_ids], qrels
 
 
-def stream_retrieval(folder: Path, encoder: object, cache: object, *, split: str = "test",
+def stream_retrieval(folder: Path, encoder: Encoder, cache: EmbeddingCache, *,
+                     split: str = "test",
                      k: int = 1000, batch_size: int = 32) -> StreamedRun:
     """Exact dense retrieval on a BEIR folder, corpus streamed chunk by chunk through the cache."""
     from harness.embeddings import DenseEmbeddings
     from harness.metrics import evaluate_run
     from harness.search.exact import search_blocks
 
-    corpus = StreamedCorpus.open(folder / "corpus.jsonl", cache.chunk_size)  # type: ignore[attr-defined]
+    corpus = StreamedCorpus.open(folder / "corpus.jsonl", cache.chunk_size)
     query_ids, query_texts, qrels = _queries_and_qrels(folder, split, corpus.ids)
-    queries = cache.encode(encoder, query_texts, "query", batch_size=batch_size)  # type: ignore[attr-defined]
+    queries = cache.encode(encoder, query_texts, "query", batch_size=batch_size)
     if not isinstance(queries.embeddings, DenseEmbeddings):
-        raise HarnessError(f"{encoder.meta.name}: streaming search supports dense models only")  # type: ignore[attr-defined]
+        raise HarnessError(f"{encoder.meta.name}: streaming search supports dense models only")
     spent = [0.0]
 
-    def blocks() -> Iterator[object]:
-        for part, seconds, _cached in cache.iter_encode(  # type: ignore[attr-defined]
-                encoder, corpus.texts, "document", batch_size=batch_size):
+    def blocks() -> Iterator[np.ndarray]:
+        for part, seconds, _cached in cache.iter_encode(encoder, corpus.texts, "document",
+                                                        batch_size=batch_size):
             spent[0] += seconds
-            yield part.vectors
+            yield part.vectors  # type: ignore[union-attr]  # dense: the queries' model
 
     top = search_blocks(queries.embeddings, blocks(), k,
                         doc_similarity=queries.embeddings.similarity)
@@ -154,7 +162,8 @@ def stream_retrieval(folder: Path, encoder: object, cache: object, *, split: str
     return StreamedRun(evaluate_run(run, qrels).means, len(corpus.ids), spent[0])
 
 
-def in_memory_retrieval(folder: Path, encoder: object, cache: object, *, split: str = "test",
+def in_memory_retrieval(folder: Path, encoder: Encoder, cache: EmbeddingCache, *,
+                        split: str = "test",
                         k: int = 1000, batch_size: int = 32) -> StreamedRun:
     """The same, the usual way: every text and vector in memory (the reference for the above)."""
     from harness.metrics import evaluate_run
@@ -162,9 +171,9 @@ def in_memory_retrieval(folder: Path, encoder: object, cache: object, *, split: 
     from harness.tasks.beir import load_beir
 
     data = load_beir(folder, split)
-    docs = cache.encode(encoder, data.corpus_texts, "document", batch_size=batch_size)  # type: ignore[attr-defined]
-    queries = cache.encode(encoder, data.query_texts, "query", batch_size=batch_size)  # type: ignore[attr-defined]
-    top = exact_search(queries.embeddings, docs.embeddings, k)
+    docs = cache.encode(encoder, data.corpus_texts, "document", batch_size=batch_size)
+    queries = cache.encode(encoder, data.query_texts, "query", batch_size=batch_size)
+    top = exact_search(queries.embeddings, docs.embeddings, k)  # type: ignore[arg-type]
     run = top.to_run(data.query_ids, data.corpus_ids)
     return StreamedRun(evaluate_run(run, data.qrels).means, len(data.corpus_ids),
                        docs.encode_seconds)

@@ -17,8 +17,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.cache import EmbeddingCache, texts_sha256
+from harness.errors import HarnessError
 
 RETRIES = 3  # restarts of a killed actor, and retries of the chunk it was encoding
+
+
+def fetch(refs: Any) -> Any:
+    """``ray.get``, with a HarnessError raised on a worker (bad data, bad spec) arriving as that
+    one line, and Ray's own failures (a worker dead after every retry) as one line too."""
+    import ray
+
+    try:
+        return ray.get(refs)
+    except ray.exceptions.RayTaskError as exc:
+        if isinstance(exc.cause, HarnessError):
+            raise HarnessError(str(exc.cause)) from None
+        raise  # a bug on the worker: its traceback is the useful report
+    except ray.exceptions.RayError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HarnessError(f"ray: {first}") from None
 
 
 class ChunkEncoder:
@@ -63,7 +80,7 @@ class RemoteChunks:
         self.window = 2 * len(actors)
         self.sent = 0
 
-    def _top_up(self) -> None:
+    def top_up(self) -> None:
         while self.pending and len(self.in_flight) < self.window:
             start, stop = self.pending.popleft()
             chunk = list(self.texts[start:stop])
@@ -73,14 +90,12 @@ class RemoteChunks:
                                    actor.encode.remote(chunk, self.side, self.batch_size)))
 
     def encode(self, texts: Sequence[str], side: str, batch_size: int = 32) -> Any:
-        import ray
-
-        self._top_up()
+        self.top_up()
         sha, ref = self.in_flight.popleft()
         if sha != texts_sha256(texts):  # the cache asks for chunks in order; anything else is a bug
             raise RuntimeError("remote chunk order differs from the cache's")
-        part = ray.get(ref)
-        self._top_up()
+        part = fetch(ref)
+        self.top_up()
         return part
 
 
@@ -112,11 +127,11 @@ def encode_shards(shards: list[Shard], cache: EmbeddingCache, *, workers: int, b
         actors = [actor_cls.remote(model, compression, use_base)
                   for _ in range(max(1, min(workers, n_chunks)))]
         try:
-            pids = ray.get([a.pid.remote() for a in actors])  # waits for every model load
+            pids = fetch([a.pid.remote() for a in actors])  # waits for every model load
             for shard, ranges in todo:
                 proxy = RemoteChunks(source.meta, actors, shard.texts, ranges, shard.side,
                                      batch_size)
-                proxy._top_up()
+                proxy.top_up()  # the first chunks start before the driver waits
                 if on_pool is not None:
                     on_pool(pids)
                     on_pool = None

@@ -20,7 +20,7 @@ from harness.errors import HarnessError
 from harness.executors import GridOutcome
 from harness.executors.cell import CellConfig, run_cell
 from harness.executors.local import skipped
-from harness.executors.pool import Shard, encode_shards
+from harness.executors.pool import Shard, encode_shards, fetch
 from harness.runner import Runner, RunResult, UnsupportedPair
 from harness.spec import RunSpec
 
@@ -141,26 +141,13 @@ class RayExecutor:
             pending = list(refs)
             while pending:
                 ready, pending = ray.wait(pending, num_returns=1)
-                result, record = _get(ready[0])
+                result, record = fetch(ready[0])
                 runner.store.write_run(record, replace=runner.force)  # the driver alone writes
                 done[refs[ready[0]]] = result
                 bar.update(1)
         finally:
             bar.close()
         return done
-
-
-def _get(ref: Any) -> Any:
-    """A cell's result; a HarnessError raised on the worker arrives as itself (one line)."""
-    import ray
-
-    try:
-        return ray.get(ref)
-    except ray.exceptions.RayTaskError as exc:
-        cause = exc.as_instanceof_cause()
-        if isinstance(cause, HarnessError):
-            raise HarnessError(str(exc.cause)) from None
-        raise
 
 
 def _shards(spec: RunSpec, prepared: Any, encoder: Any) -> list[Shard]:
