@@ -18,7 +18,7 @@ def test_parse_fills_defaults_and_one_canonical_name() -> None:
     assert parse_fusion("fuse:rrf:a+b") == parse_fusion("fuse:rrf:a+b:k=60")
     convex = parse_fusion("fuse:convex:a+b:w=0.7:norm=minmax")
     assert convex.weights == (0.7, pytest.approx(0.3))
-    assert str(convex) == "fuse:convex:a+b:w=0.7/0.3:norm=minmax"
+    assert str(convex) == "fuse:convex:a+b:w=0.7:norm=minmax"
     assert parse_fusion(str(convex)) == convex
     assert parse_fusion(str(three := parse_fusion('fuse:convex:a+b+c'))) == three
     three = parse_fusion("fuse:convex:a+b+c:norm=zscore")
