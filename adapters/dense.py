@@ -15,8 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from adapters.base import ModelMeta, Side, hash_files
-from adapters.precision import (autocast, check_precision, precision_options, quiet_loading,
-                                resolve_device, set_encode_threads)
+from adapters.precision import (
+    autocast,
+    check_precision,
+    precision_options,
+    quiet_loading,
+    resolve_device,
+    set_encode_threads,
+)
 from harness.embeddings import DenseEmbeddings
 from harness.errors import HarnessError
 

@@ -22,8 +22,14 @@ import numpy as np
 
 from adapters.base import ModelMeta, Side, hash_files
 from adapters.dense import minilm_dir
-from adapters.precision import (autocast, check_precision, precision_options, quiet_loading,
-                                resolve_device, set_encode_threads)
+from adapters.precision import (
+    autocast,
+    check_precision,
+    precision_options,
+    quiet_loading,
+    resolve_device,
+    set_encode_threads,
+)
 from adapters.registry import _e, register
 from harness.embeddings import MultiVectorEmbeddings
 from harness.errors import HarnessError

@@ -156,3 +156,11 @@ LEFT JOIN scores s ON s.run_key = r.run_key
 WHERE r.run_key = ?
 ORDER BY is_main DESC, p.metric, p.revision
 """
+# The newest stored model metadata per model (runs.extra.model_meta, when the runner wrote it).
+MODEL_META_SQL = """
+SELECT model, arg_max(CAST(json_extract(extra, '$.model_meta') AS VARCHAR), created_at)
+       AS model_meta
+FROM runs WHERE json_extract(extra, '$.model_meta') IS NOT NULL GROUP BY model
+"""
+# Tasks whose query texts are stored for their current data version (the drill-down needs them).
+TASKS_WITH_TEXTS_SQL = "SELECT DISTINCT task, data_sha256 FROM task_queries"
