@@ -12,12 +12,13 @@ import streamlit as st
 from leaderboard import presets as pr
 from leaderboard import queries as q
 from leaderboard import ui
+from leaderboard.meta import model_meta
 
 st.title("Leaderboard")
 ver = ui.version()
 runs = ui.runs_or_stop(ver)
 
-named = pr.presets(runs)
+named = q.presets(ver)
 choices = [*named, pr.CUSTOM]
 
 
@@ -81,7 +82,7 @@ table["tag"] = [ui.family_tag(f, v) for f, v in zip(table["family"], table["vari
                                                       strict=True)]
 table["coverage"] = [f"{c}/{len(tasks)}" for c in table["covered"]]
 table["mean"] = table["mean"].astype(float)
-meta = q.model_meta(ver, tuple(sorted(table["model"].unique()))).reindex(table["model"])
+meta = model_meta(ver, tuple(sorted(table["model"].unique()))).reindex(table["model"])
 table["params"] = [pr.human_count(v) for v in meta["parameters"]]
 for col in ("dim", "max_tokens", "memory_mb"):
     table[col] = ["unknown" if v is None or pd.isna(v) else f"{float(v):,.0f}"
