@@ -269,7 +269,7 @@ def leaderboard(version: Version, tasks: tuple[str, ...], families: tuple[str, .
     cols = [g.tasks[t] for t in tasks if t in g.tasks]
     rows = g.entries["family"].isin(families).to_numpy()
     if search:
-        rows &= g.entries["haystack"].str.contains(search.lower(), regex=False).to_numpy()
+        rows = rows & g.entries["haystack"].str.contains(search.lower(), regex=False).to_numpy()
     scores = g.scores[np.ix_(rows, cols)] if cols else np.zeros((int(rows.sum()), 0))
     present = ~np.isnan(scores)
     covered = present.sum(axis=1)
