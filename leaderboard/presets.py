@@ -37,31 +37,33 @@ META_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def largest_covered(runs: pd.DataFrame, min_entries: int = MIN_ENTRIES) -> list[str]:
+def largest_covered(has: np.ndarray, tasks: Sequence[str],
+                    min_entries: int = MIN_ENTRIES) -> list[str]:
     """Greedy: add tasks from the most-covered down while at least ``min_entries`` entries
-    (model + variant) still have every chosen task. Falls back to the most-covered task."""
-    if runs.empty:
+    still have every chosen task. ``has``: entries x tasks, True where the entry has a run.
+    Falls back to the most-covered task."""
+    if has.size == 0:
         return []
-    has = pd.crosstab([runs["model"], runs["variant"]], runs["task"]).astype(bool)
-    order = has.sum().sort_values(ascending=False, kind="stable").index
+    order = np.argsort(-has.sum(axis=0), kind="stable")
     chosen: list[str] = []
-    complete = np.ones(len(has), dtype=bool)
-    for task in order:
-        still = complete & has[task].to_numpy()
+    complete = np.ones(has.shape[0], dtype=bool)
+    for column in order:
+        still = complete & has[:, column]
         if still.sum() >= min_entries or not chosen:
-            chosen.append(task)
+            chosen.append(tasks[column])
             complete = still
     return sorted(chosen)
 
 
-def presets(runs: pd.DataFrame) -> dict[str, list[str]]:
+def presets(has: np.ndarray, tasks: Sequence[str], task_types: Mapping[str, str]) -> \
+        dict[str, list[str]]:
     """Preset name -> its tasks (only presets with at least one stored task)."""
-    out = {COVERED: largest_covered(runs)}
+    out = {COVERED: largest_covered(has, tasks)}
     for name, types in TYPE_PRESETS.items():
-        tasks = sorted(runs.loc[runs["task_type"].isin(types), "task"].unique())
-        if tasks:
-            out[name] = tasks
-    out[EVERYTHING] = sorted(runs["task"].unique())
+        chosen = sorted(t for t in tasks if task_types.get(t) in types)
+        if chosen:
+            out[name] = chosen
+    out[EVERYTHING] = sorted(tasks)
     return out
 
 

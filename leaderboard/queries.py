@@ -155,7 +155,10 @@ def presets(version: Version) -> dict[str, list[str]]:
     """Benchmark presets of the current runs (leaderboard/presets.py), once per version."""
     from leaderboard.presets import presets as named
 
-    return named(current_runs(version))
+    g = grid(version)
+    runs = current_runs(version)
+    types = dict(zip(runs["task"], runs["task_type"], strict=True))
+    return named(~np.isnan(g.scores), list(g.tasks), types)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
