@@ -11,14 +11,21 @@ export TOKENIZERS_PARALLELISM := false
 
 setup: $(STAMP)
 
+# Quiet by design: pip shows errors only (-q -q also hides this machine's index WARNINGs), make
+# does not echo recipes, and one summary line closes a successful setup.
+PIP := PIP_NO_WARN_SCRIPT_LOCATION=0 PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip install -q -q \
+       --disable-pip-version-check --no-input
+
 # torch first, pinned: the local CPU wheel. Unpinned torch would pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
-	bash scripts/setup-browser.sh || echo "setup: no browser installed; the browser test will skip"
-	touch $(STAMP)
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(PIP) --upgrade pip
+	@$(PIP) torch==2.13.0
+	@$(PIP) -e '.[dev]'
+	@bash scripts/setup-browser.sh || echo "setup: no browser installed; the browser test will skip"
+	@touch $(STAMP)
+	@echo "setup: $(VENV) ready ($$($(BIN)/pip list --format=freeze 2>/dev/null | wc -l) packages; \
+	torch $$($(BIN)/python -c 'import torch; print(torch.__version__)'))"
 
 demo: setup
 	$(BIN)/harness run -m all-MiniLM-L6-v2 -m wordllama-l2-256 -t SciFact
@@ -31,7 +38,7 @@ test-slow: setup
 	$(BIN)/pytest -q -m slow
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(SECTIONS)
 
 check: setup
 	$(BIN)/harness check ci/expected/ci-subset.yaml --markdown results/check.md --no-progress

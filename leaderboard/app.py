@@ -16,9 +16,13 @@ from leaderboard.ui import PAGES
 st.set_page_config(page_title="embedding-harness board", page_icon=":material/leaderboard:",
                    layout="wide")
 
+# Streamlit serves the default page at "/" only and ignores its url_path, so /leaderboard would
+# say "Page not found": a hidden twin of the same script answers that URL.
 pages = [
     st.Page(PAGES["leaderboard"], title="Leaderboard", icon=":material/leaderboard:",
-            url_path="leaderboard", default=True),
+            url_path="home", default=True),
+    st.Page(PAGES["leaderboard"], title="Leaderboard", icon=":material/leaderboard:",
+            url_path="leaderboard", visibility="hidden"),
     st.Page(PAGES["tradeoff"], title="Trade-off", icon=":material/scatter_plot:",
             url_path="tradeoff"),
     st.Page(PAGES["compare"], title="Compare", icon=":material/compare_arrows:",

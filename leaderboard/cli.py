@@ -73,7 +73,8 @@ def streamlit_argv(port: int, address: str) -> list[str]:
             "--server.port", str(port), "--server.address", address,
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-            "--theme.base", "light"]
+            "--theme.base", "light",
+            "--client.toolbarMode", "viewer"]  # a reader's board: no Deploy button
 
 
 @click.command()

@@ -5,7 +5,8 @@ Rules this module keeps (tests check them):
 - connections are opened with ``read_only=True``; nothing here can write;
 - every SQL text is a constant of leaderboard/sql.py; UI values only ever travel as ``?`` parameters
   (lists as one ``VARCHAR[]`` parameter, never spliced into the text);
-- aggregates (means, coverage counts) are computed by DuckDB; Python only pivots and bootstraps;
+- DuckDB picks the current runs (one query per database version); the leaderboard's entries x
+  tasks grid is built from them once per version, so a filter change only slices arrays;
 - a result is cached under the file's version, so a filter change re-runs one small query at most
   and a new `harness run` (the file changes) invalidates everything at once.
 
@@ -152,6 +153,17 @@ def current_runs(version: Version) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
+def presets(version: Version) -> dict[str, list[str]]:
+    """Benchmark presets of the current runs (leaderboard/presets.py), once per version."""
+    from leaderboard.presets import presets as named
+
+    g = grid(version)
+    runs = current_runs(version)
+    types = dict(zip(runs["task"], runs["task_type"], strict=True))
+    return named(~np.isnan(g.scores), list(g.tasks), types)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
 def hidden_runs(version: Version) -> int:
     return int(_df(version, sql.HIDDEN_RUNS_SQL).iloc[0, 0])
 
@@ -220,55 +232,91 @@ def bootstrap(version: Version) -> Bootstrap:
     return Bootstrap(row, means, frozenset(unusable))
 
 
+@dataclass(frozen=True)
+class Grid:
+    """The current runs as an entries x tasks grid, built once per database version, so a filter
+    change slices arrays instead of re-running SQL over every run."""
+
+    entries: pd.DataFrame  # model, variant, family, haystack (lower-case 'model variant')
+    tasks: dict[str, int]  # task -> column
+    scores: np.ndarray  # entries x tasks main scores, NaN where missing
+    keys: np.ndarray  # entries x tasks run keys ('' where missing)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def grid(version: Version) -> Grid:
+    runs = current_runs(version)
+    entries = runs[["model", "variant", "family"]].drop_duplicates(["model", "variant"])
+    entries = entries.sort_values(["model", "variant"]).reset_index(drop=True)
+    entries["haystack"] = (entries["model"] + " " + entries["variant"]).str.lower()
+    row = {(m, v): i for i, (m, v) in enumerate(zip(entries["model"], entries["variant"],
+                                                     strict=True))}
+    tasks = {t: j for j, t in enumerate(sorted(runs["task"].unique()))}
+    scores = np.full((len(entries), len(tasks)), np.nan)
+    keys = np.full((len(entries), len(tasks)), "", dtype=object)
+    r = np.array([row[mv] for mv in zip(runs["model"], runs["variant"], strict=True)],
+                 dtype=np.int64)
+    c = runs["task"].map(tasks).to_numpy(dtype=np.int64)
+    scores[r, c] = runs["main_score"].to_numpy(dtype=float)
+    keys[r, c] = runs["run_key"].to_numpy(dtype=object)
+    scores.setflags(write=False)
+    keys.setflags(write=False)
+    return Grid(entries, tasks, scores, keys)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def leaderboard(version: Version, tasks: tuple[str, ...], families: tuple[str, ...],
                 search: str) -> pd.DataFrame:
     """One row per model+variant: its main score per selected task, the mean over the selected
-    tasks (only when it covers them all), coverage, and the 95% bootstrap CI of that mean."""
-    params = [list(tasks), list(families), search]
-    means = _df(version, sql.MEANS_SQL, params)
-    cells = _df(version, sql.CELLS_SQL, params)
-    if means.empty:
-        return pd.DataFrame(columns=["model", "variant", "family", "mean", "ci_low", "ci_high",
-                                     "covered", *tasks])
-    wide = cells.pivot_table(index=["model", "variant"], columns="task", values="main_score",
-                             aggfunc="first")
-    table = means.set_index(["model", "variant"]).join(wide).reset_index()
-    complete = table["covered"] == len(tasks)
-    table["mean"] = table["mean_all"].where(complete)
-    table["ci_low"], table["ci_high"] = _mean_intervals(version, cells, table, complete)
-    for task in tasks:
-        if task not in table:
-            table[task] = np.nan
-    table = table.rename(columns={"mean_all": "mean_covered"})  # orders incomplete entries
-    return table[["model", "variant", "family", "mean", "ci_low", "ci_high", "covered",
-                  "mean_covered", *tasks]]
+    tasks (only when it covers them all), coverage, and the 95% bootstrap CI of that mean.
+    Entries with none of the selected tasks are left out."""
+    g = grid(version)
+    cols = [g.tasks[t] for t in tasks if t in g.tasks]
+    rows = g.entries["family"].isin(families).to_numpy()
+    if search:
+        rows = rows & g.entries["haystack"].str.contains(search.lower(), regex=False).to_numpy()
+    scores = g.scores[np.ix_(rows, cols)] if cols else np.zeros((int(rows.sum()), 0))
+    present = ~np.isnan(scores)
+    covered = present.sum(axis=1)
+    keep = covered > 0
+    scores, present, covered = scores[keep], present[keep], covered[keep]
+    table = g.entries.loc[rows, ["model", "variant", "family"]][keep].reset_index(drop=True)
+    with np.errstate(invalid="ignore"):
+        mean_covered = np.where(covered > 0, np.nansum(scores, axis=1) / np.maximum(covered, 1),
+                                np.nan)
+    complete = covered == len(tasks)
+    table["mean"] = np.where(complete, mean_covered, np.nan)
+    keys = g.keys[np.ix_(rows, cols)][keep] if cols else np.zeros((len(table), 0), object)
+    table["ci_low"], table["ci_high"] = _mean_intervals(version, keys, complete)
+    table["covered"] = covered
+    table["mean_covered"] = mean_covered  # orders incomplete entries
+    by_task = dict(zip([t for t in tasks if t in g.tasks], scores.T, strict=True))
+    extra = pd.DataFrame({t: by_task.get(t, np.full(len(table), np.nan)) for t in tasks})
+    return pd.concat([table, extra], axis=1)
 
 
-def _mean_intervals(version: Version, cells: pd.DataFrame, table: pd.DataFrame,
-                    complete: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _mean_intervals(version: Version, keys: np.ndarray,
+                    complete: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """CI of each complete entry's mean over tasks: average the per-task bootstrap means (tasks
-    resampled independently), then take percentiles."""
+    resampled independently), then take percentiles. An entry with a task lacking usable
+    per-query scores gets no interval rather than a wrong one."""
+    low = np.full(len(keys), np.nan)
+    high = np.full(len(keys), np.nan)
+    if not complete.any() or keys.shape[1] == 0:
+        return low, high
     boot = bootstrap(version)
-    low = np.full(len(table), np.nan)
-    high = np.full(len(table), np.nan)
     if boot.means.shape[0] == 0:
         return low, high
-    entry = dict(zip(zip(table["model"], table["variant"], strict=True), range(len(table)),
-                     strict=True))
-    sums = np.zeros((len(table), boot.means.shape[1]))
-    usable = complete.to_numpy().copy()
-    for model, variant, key in zip(cells["model"], cells["variant"], cells["run_key"],
-                                   strict=True):
-        i = entry[(model, variant)]
-        r = boot.row.get(key)
-        if r is None or key in boot.unusable:
-            usable[i] = False  # no per-query scores for one of its tasks: no honest interval
-            continue
-        sums[i] += boot.means[r]
-    n = table["covered"].to_numpy(dtype=float)[usable]
-    if usable.any():
-        low[usable], high[usable] = interval(sums[usable] / n[:, None])
+    chosen = np.flatnonzero(complete)
+    rows = np.array([[boot.row.get(k, -1) if k not in boot.unusable else -1 for k in line]
+                     for line in keys[chosen]], dtype=np.int64).reshape(len(chosen), -1)
+    usable = (rows >= 0).all(axis=1)
+    chosen, rows = chosen[usable], rows[usable]
+    if len(chosen):
+        sums = np.zeros((len(chosen), boot.means.shape[1]), dtype=np.float32)
+        for column in rows.T:  # one task at a time: entries x B, never entries x tasks x B
+            sums += boot.means[column]
+        low[chosen], high[chosen] = interval(sums / np.float32(rows.shape[1]))
     return low, high
 
 
@@ -331,3 +379,8 @@ def scores(version: Version, key: str) -> pd.DataFrame:
 @st.cache_data(max_entries=32, show_spinner=False)
 def published(version: Version, key: str) -> pd.DataFrame:
     return _df(version, sql.PUBLISHED_SQL, [key])
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def tasks_with_texts(version: Version) -> pd.DataFrame:
+    return _df(version, sql.TASKS_WITH_TEXTS_SQL)

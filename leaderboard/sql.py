@@ -34,20 +34,6 @@ RUN_FIELDS = ("run_key, model, variant, family, base_family, task, task_type, sp
 CURRENT_RUNS_SQL = _CURRENT + f"SELECT {RUN_FIELDS} FROM current ORDER BY task, main_score DESC"
 HIDDEN_RUNS_SQL = _CURRENT + "SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM current)"
 
-# Per entry (model + variant): the mean over the selected tasks and how many it covers.
-MEANS_SQL = _CURRENT + """
-SELECT model, variant, any_value(family) AS family, avg(main_score) AS mean_all,
-       count(main_score) AS covered
-FROM current
-WHERE list_contains(?::VARCHAR[], task) AND list_contains(?::VARCHAR[], family)
-  AND contains(lower(model || ' ' || variant), lower(?))
-GROUP BY model, variant
-"""
-CELLS_SQL = _CURRENT + """
-SELECT model, variant, task, run_key, main_score FROM current
-WHERE list_contains(?::VARCHAR[], task) AND list_contains(?::VARCHAR[], family)
-  AND contains(lower(model || ' ' || variant), lower(?))
-"""
 # Per-query main-metric values of current runs as integer coordinates (task, run within task,
 # query within task), so Python only scatters numbers into per-task matrices.
 PER_QUERY_SQL = _CURRENT + """,
@@ -156,3 +142,11 @@ LEFT JOIN scores s ON s.run_key = r.run_key
 WHERE r.run_key = ?
 ORDER BY is_main DESC, p.metric, p.revision
 """
+# The newest stored model metadata per model (runs.extra.model_meta, when the runner wrote it).
+MODEL_META_SQL = """
+SELECT model, arg_max(CAST(json_extract(extra, '$.model_meta') AS VARCHAR), created_at)
+       AS model_meta
+FROM runs WHERE json_extract(extra, '$.model_meta') IS NOT NULL GROUP BY model
+"""
+# Tasks whose query texts are stored for their current data version (the drill-down needs them).
+TASKS_WITH_TEXTS_SQL = "SELECT DISTINCT task, data_sha256 FROM task_queries"

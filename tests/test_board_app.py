@@ -69,8 +69,42 @@ def _table(at: AppTest, *columns: str):  # noqa: ANN202 - a DataFrame
     return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
 
 
+def _every_entry(at: AppTest) -> AppTest:
+    """Both tasks, every variant listed (the default view folds variants and picks the task set
+    that three entries cover)."""
+    at.multiselect(key="lb_tasks").set_value(["NFCorpus", "SciFact"])
+    at.toggle(key="lb_variants").set_value(True).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_leaderboard_default_view(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    """The first page: the largest task set covered by >= 3 entries (SciFact: 5 entries; adding
+    NFCorpus leaves 1), every variant folded under its model, a Borda rank, metadata columns."""
+    assert app.selectbox(key="lb_preset").value.startswith("Largest task set")
+    assert app.multiselect(key="lb_tasks").value == ["SciFact"]
+    table = app.dataframe[0].value
+    assert list(table["model"]) == sorted(table["model"], key=list(table["model"]).index)
+    assert sorted(table["model"]) == ["all-MiniLM-L6-v2", "bm25", "wordllama-l2-256"]
+    assert table["mean"].notna().sum() >= 3
+    assert dict(zip(table["model"], table["variants"], strict=True))["all-MiniLM-L6-v2"] == 2
+    truth = dict(_sql(board_db, "SELECT model, main_score FROM runs WHERE task = 'SciFact' "
+                      "AND variant = ''"))
+    assert dict(zip(table["model"], table["mean"], strict=True)) == pytest.approx(truth)
+    # One task: the Borda rank is the rank by score.
+    assert list(table.sort_values("mean", ascending=False)["borda_rank"]) == [1, 2, 3]
+    assert {"parameters", "dim", "max_tokens", "memory_mb"} <= set(table.columns) | \
+        {"parameters"} and "params" in table.columns
+    dims = dict(zip(table["model"], table["dim"], strict=True))
+    assert dims["all-MiniLM-L6-v2"] == "384" and dims["wordllama-l2-256"] == "256"
+    app.selectbox(key="lb_preset").select("Everything").run()
+    assert app.multiselect(key="lb_tasks").value == ["NFCorpus", "SciFact"]
+    app.multiselect(key="lb_tasks").set_value(["NFCorpus"]).run()
+    assert app.selectbox(key="lb_preset").value == "Custom"
+
+
 def test_leaderboard_means_coverage_and_ci(app: AppTest, board_db: Path) -> None:  # noqa: F811
-    table = app.dataframe[0].value.set_index(["model", "tag"])
+    table = _every_entry(app).dataframe[0].value.set_index(["model", "tag"])
     scores = {(m, v, t): s for m, v, t, s in
               _sql(board_db, "SELECT model, variant, task, main_score FROM runs")}
     assert len(table) == 5
@@ -109,6 +143,7 @@ def test_leaderboard_means_coverage_and_ci(app: AppTest, board_db: Path) -> None
 
 
 def test_filter_changes_table(app: AppTest, board_db: Path) -> None:  # noqa: F811
+    app.toggle(key="lb_variants").set_value(True).run()
     app.multiselect(key="lb_tasks").set_value(["SciFact"]).run()
     assert not app.exception
     table = app.dataframe[0].value
@@ -123,6 +158,8 @@ def test_filter_changes_table(app: AppTest, board_db: Path) -> None:  # noqa: F8
     app.multiselect(key="lb_families").set_value(["compressed", "dense", "sparse"]).run()
     app.selectbox(key="lb_sort").select("model").run()
     assert list(app.dataframe[0].value["model"]) == sorted(m for _, m, _ in truth)
+    app.toggle(key="lb_variants").set_value(False).run()  # folded: one row per model
+    assert list(app.dataframe[0].value["model"]) == sorted({m for _, m, _ in truth})
     app.text_input(key="lb_search").input("wordllama").run()
     assert list(app.dataframe[0].value["model"]) == ["wordllama-l2-256"]
 
@@ -135,7 +172,7 @@ def test_hostile_filter_is_only_data(app: AppTest, board_db: Path, hostile: str)
     assert not app.exception
     assert [i.value for i in app.info] == ["No model matches these filters."]
     app.text_input(key="lb_search").input("").run()
-    assert len(app.dataframe[0].value) == 5  # the tables are all still there
+    assert len(app.dataframe[0].value) == 3  # the tables are all still there (3 models)
     assert _sha(board_db) == before
 
 
@@ -296,7 +333,7 @@ def test_board_does_not_block_writers(board_db: Path, tmp_path: Path,  # noqa: F
     monkeypatch.setenv("HARNESS_BOARD_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
-    assert len(at.dataframe[0].value) == 5
+    assert len(at.dataframe[0].value) == 3  # three models, variants folded
     # A real writer in another process, holding the file while the board re-renders.
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time\n"
@@ -309,7 +346,7 @@ def test_board_does_not_block_writers(board_db: Path, tmp_path: Path,  # noqa: F
         at.run()
         assert not at.exception and not at.error
         assert any("is writing it" in w.value for w in at.warning)
-        assert len(at.dataframe[0].value) == 5  # the snapshot from before the writer
+        assert len(at.dataframe[0].value) == 3  # the snapshot from before the writer
     finally:
         holder.kill()  # our own child, by its handle
         holder.wait()

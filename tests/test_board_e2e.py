@@ -1,6 +1,8 @@
 """End to end: `harness board` on a real DuckDB file, driven in headless Chromium (Playwright).
 
-Changes a filter, sees the table change, opens the trade-off page and saves screenshots to
+Opens every page by its URL, checks the default leaderboard (three models with a mean), changes a
+filter, sees the table change, opens the trade-off page and a Run page whose published score comes
+from ci/expected/published.yaml (the served copy has no imported scores), and saves screenshots to
 results/artifacts/. Skips only when Debian's Chromium is genuinely absent
 (`bash scripts/setup-browser.sh` as root installs it).
 """
@@ -41,11 +43,29 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def board_url(board_db: Path) -> Iterator[str]:  # noqa: F811
+def served_db(board_db: Path, tmp_path: Path) -> Path:  # noqa: F811
+    """A copy of the shared store without imported published scores: the board must find them
+    in ci/expected/published.yaml by itself."""
+    import duckdb
+
+    db = tmp_path / "served.duckdb"
+    shutil.copyfile(board_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("DELETE FROM published")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return db
+
+
+@pytest.fixture
+def board_url(served_db: Path) -> Iterator[str]:
     port = _free_port()
-    harness = Path(sys.executable).with_name("harness")
-    log = (board_db.parent / "board-e2e.log").open("w")
-    proc = subprocess.Popen([str(harness), "board", "--db", str(board_db), "--port", str(port)],
+    log = (served_db.parent / "board-e2e.log").open("w")
+    # This checkout's CLI (PYTHONPATH is inherited), not whatever `harness` the venv installed.
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "board", "--db", str(served_db),
+                             "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -58,8 +78,8 @@ def board_url(board_db: Path) -> Iterator[str]:  # noqa: F811
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"harness board did not start: {(board_db.parent / 'board-e2e.log')}"
-                            f"\n{(board_db.parent / 'board-e2e.log').read_text()[-2000:]}")
+                pytest.fail(f"harness board did not start: {(served_db.parent / 'board-e2e.log')}"
+                            f"\n{(served_db.parent / 'board-e2e.log').read_text()[-2000:]}")
             time.sleep(0.5)
         yield url
     finally:
@@ -73,39 +93,69 @@ def _grid_text(page) -> str:  # noqa: ANN001 - a Playwright page
     return page.locator("[data-testid='stDataFrame']").first.text_content() or ""
 
 
-def test_board_in_chromium(board_url: str, board_db: Path) -> None:  # noqa: F811
+def _has_grid_text(page, text: str) -> None:  # noqa: ANN001 - a Playwright page
+    page.wait_for_function(  # the grid fills its cells after it is first drawn
+        "(t) => { const g = document.querySelector(\"[data-testid='stDataFrame']\");"
+        " return g && g.textContent.includes(t); }", arg=text, timeout=60_000)
+
+
+def test_board_in_chromium(board_url: str, served_db: Path) -> None:
+    import duckdb
     from playwright.sync_api import expect, sync_playwright
 
-    before = hashlib.sha256(board_db.read_bytes()).hexdigest()
+    con = duckdb.connect(str(served_db), read_only=True)
+    bm25_key, bm25_score = con.execute("SELECT run_key, main_score FROM runs WHERE model = 'bm25' "
+                                       "AND task = 'SciFact'").fetchone()
+    con.close()
+    from harness.published import parse_expected_yaml
+
+    published = next(r["value"] for r in parse_expected_yaml(
+        REPO_ROOT / "ci" / "expected" / "published.yaml")
+        if (r["model"], r["task"], r["metric"]) == ("bm25", "SciFact", "main_score"))
+    before = hashlib.sha256(served_db.read_bytes()).hexdigest()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            # Every page answers its own URL (the default page used to say "Page not found").
+            for path, heading in (("leaderboard", "Leaderboard"), ("tradeoff", None),
+                                  ("compare", "Compare two runs"),
+                                  ("drilldown", "Query drill-down"), ("run", "Run")):
+                page.goto(f"{board_url}/{path}", wait_until="domcontentloaded")
+                if heading:
+                    expect(page.get_by_role("heading", name=heading, exact=True)) \
+                        .to_be_visible(timeout=60_000)
+                else:
+                    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
+                assert page.get_by_text("Page not found").count() == 0, path
             page.goto(board_url, wait_until="domcontentloaded")  # the default page
             grid = page.locator("[data-testid='stDataFrame']").first
             expect(grid).to_be_visible(timeout=60_000)
-            expect(page.get_by_text("4 model(s) miss a selected task", exact=False)) \
-                .to_be_visible(timeout=30_000)
-            page.wait_for_function(  # the grid fills its cells after it is first drawn
-                "() => document.querySelector(\"[data-testid='stDataFrame']\")"
-                ".textContent.includes('wordllama-l2-256')", timeout=30_000)
+            _has_grid_text(page, "wordllama-l2-256")
+            # Default view: the task set three entries cover (SciFact), every model with a mean.
+            expect(page.get_by_text("3 models · main score", exact=False)).to_be_visible()
+            assert page.get_by_text("miss a selected task", exact=False).count() == 0
+            assert page.get_by_role("button", name="Deploy").count() == 0  # viewer toolbar
             before_text = _grid_text(page)
-            assert "wordllama-l2-256" in before_text and "NFCorpus" in before_text
+            assert "all-MiniLM-L6-v2" in before_text and "bm25" in before_text
             page.screenshot(path=str(ARTIFACTS / "board-leaderboard.png"), full_page=True)
 
-            # Change a filter: drop NFCorpus from the task selection.
-            tasks = page.locator("[data-testid='stMultiSelect']").filter(has_text="Tasks")
-            tasks.locator("button[aria-label='Remove NFCorpus']").first.click()
-            expect(page.get_by_text("4 model(s) miss a selected task", exact=False)) \
-                .to_have_count(0, timeout=30_000)
-            page.wait_for_function(
-                "() => !document.querySelector(\"[data-testid='stDataFrame']\")"
-                ".textContent.includes('NFCorpus')", timeout=30_000)
+            # Change a filter: the "Everything" preset adds NFCorpus, which two models miss.
+            page.locator("[data-testid='stSelectbox']").filter(has_text="Benchmark").click()
+            page.get_by_role("option", name="Everything").click()
+            expect(page.get_by_text("2 model(s) miss a selected task", exact=False)) \
+                .to_be_visible(timeout=30_000)
+            _has_grid_text(page, "NFCorpus")
             after_text = _grid_text(page)
-            assert after_text != before_text and "NFCorpus" not in after_text
-            page.screenshot(path=str(ARTIFACTS / "board-leaderboard-filtered.png"),
+            assert after_text != before_text
+            page.screenshot(path=str(ARTIFACTS / "board-leaderboard-everything.png"),
                             full_page=True)
+            # Expand the variants folded under all-MiniLM-L6-v2.
+            page.get_by_text("Show variants", exact=False).click()
+            expect(page.get_by_text("5 entries · main score", exact=False)) \
+                .to_be_visible(timeout=30_000)
+            _has_grid_text(page, "binary")
 
             # The trade-off page, through the sidebar navigation.
             page.get_by_role("link", name="Trade-off").click()
@@ -119,6 +169,13 @@ def test_board_in_chromium(board_url: str, board_db: Path) -> None:  # noqa: F81
             shot = ARTIFACTS / "board-tradeoff.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 20_000
+
+            # The Run page of bm25 on SciFact: published score and delta from published.yaml.
+            page.goto(f"{board_url}/run?run={bm25_key}", wait_until="domcontentloaded")
+            metric = page.locator("[data-testid='stMetric']").filter(has_text="published")
+            expect(metric).to_contain_text(f"{published:.5f}", timeout=60_000)
+            expect(metric).to_contain_text(f"{bm25_score - published:+.5f} (ours − published)")
+            page.screenshot(path=str(ARTIFACTS / "board-run-published.png"), full_page=True)
         finally:
             browser.close()
-    assert hashlib.sha256(board_db.read_bytes()).hexdigest() == before
+    assert hashlib.sha256(served_db.read_bytes()).hexdigest() == before

@@ -15,7 +15,15 @@ ver = ui.version()
 runs = ui.runs_or_stop(ver)
 
 tasks = sorted(runs["task"].unique())
-task = st.selectbox("Task", tasks, index=ui.index_of(tasks, ui.param("task")), key="dd_task")
+# Open on a task whose query texts are stored (current data version), the one with most runs.
+texts_of = q.tasks_with_texts(ver)
+with_texts = set(zip(texts_of["task"], texts_of["data_sha256"], strict=True))
+readable = runs[[(t, d) in with_texts for t, d in zip(runs["task"], runs["data_sha"],
+                                                      strict=True)]]
+counts = readable["task"].value_counts()
+first = ui.index_of(tasks, str(counts.index[0])) if len(counts) else 0
+task = st.selectbox("Task", tasks, index=ui.index_of(tasks, ui.param("task"), first),
+                    key="dd_task")
 on_task = runs[runs["task"] == task].sort_values("main_score", ascending=False)
 data_sha = on_task["data_sha"].iloc[0]
 texts = q.query_texts(ver, task, data_sha)

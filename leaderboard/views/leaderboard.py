@@ -1,5 +1,7 @@
 """Leaderboard: models x tasks, main scores, the mean over the selected tasks with its 95%
-bootstrap interval, and coverage (a model missing a selected task gets no mean)."""
+bootstrap interval, a Borda rank, model metadata and coverage (a model missing a selected task
+gets no mean). Opens on the largest task set that at least three entries cover; variants are
+folded under their base model until the toggle expands them."""
 
 from __future__ import annotations
 
@@ -7,21 +9,43 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from leaderboard import presets as pr
 from leaderboard import queries as q
 from leaderboard import ui
+from leaderboard.meta import model_meta
 
 st.title("Leaderboard")
 ver = ui.version()
 runs = ui.runs_or_stop(ver)
 
-c1, c2, c3, c4 = st.columns([1, 2, 1, 1])
-types = sorted(runs["task_type"].unique())
-chosen_types = c1.multiselect("Task types", types, default=types, key="lb_types")
-task_options = sorted(runs.loc[runs["task_type"].isin(chosen_types), "task"].unique())
-chosen_tasks = c2.multiselect("Tasks", task_options, default=task_options, key="lb_tasks")
+named = q.presets(ver)
+choices = [*named, pr.CUSTOM]
+
+
+def _apply_preset() -> None:
+    chosen = st.session_state["lb_preset"]
+    if chosen in named:
+        st.session_state["lb_tasks"] = named[chosen]
+
+
+def _tasks_edited() -> None:
+    matching = [n for n, t in named.items() if t == sorted(st.session_state["lb_tasks"])]
+    st.session_state["lb_preset"] = matching[0] if matching else pr.CUSTOM
+
+
+all_tasks = sorted(runs["task"].unique())
+if "lb_tasks" not in st.session_state or st.session_state.get("_lb_ver") != ver:
+    st.session_state["lb_preset"] = pr.COVERED
+    st.session_state["lb_tasks"] = named[pr.COVERED]
+    st.session_state["_lb_ver"] = ver
+c0, c1, c2, c3 = st.columns([1.2, 2, 1, 1])
+c0.selectbox("Benchmark", choices, key="lb_preset", on_change=_apply_preset,
+             help="The default: the largest set of tasks that at least three entries cover "
+                  "completely, so every one of them gets a mean.")
+chosen_tasks = c1.multiselect("Tasks", all_tasks, key="lb_tasks", on_change=_tasks_edited)
 families = sorted(runs["family"].unique())
-chosen_families = c3.multiselect("Families", families, default=families, key="lb_families")
-search = c4.text_input("Model contains", key="lb_search", placeholder="e.g. MiniLM")
+chosen_families = c2.multiselect("Families", families, default=families, key="lb_families")
+search = c3.text_input("Model contains", key="lb_search", placeholder="e.g. MiniLM")
 
 if not chosen_tasks or not chosen_families:
     st.warning("Select at least one task and one family.")
@@ -33,22 +57,46 @@ if table.empty:
     st.info("No model matches these filters.")
     st.stop()
 
-sort_options = ["mean", *tasks, "model"]
-sort_by = st.selectbox("Sort by", sort_options, key="lb_sort")
+s1, s2 = st.columns([1, 3])
+sort_by = s1.selectbox("Sort by", ["mean", "Borda", *tasks, "model"], key="lb_sort")
+show_variants = s2.toggle("Show variants (compressions, precisions, backends)", value=False,
+                          key="lb_variants")
 # Entries with no mean (a missing task) always sort after the complete ones.
-by = [sort_by, "mean_covered"] if sort_by == "mean" else [sort_by]
-table = table.sort_values(by, ascending=sort_by == "model", na_position="last", kind="stable")
+by = {"mean": ["mean", "mean_covered"], "Borda": ["borda"]}.get(sort_by, [sort_by])
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(by, ascending=sort_by == "model", na_position="last", kind="stable")
+
+
+table["borda"], _ = pr.borda(table, tasks)
+table = _sorted(table)
+table = pr.order_with_variants(table) if show_variants else pr.group_variants(table)
+# Borda among the entries shown (folded variants do not take points from their neighbours).
+table["borda"], table["borda_rank"] = pr.borda(table, tasks)
+if sort_by == "Borda":
+    table = _sorted(table)
+    table = pr.order_with_variants(table) if show_variants else table.reset_index(drop=True)
 table.insert(0, "rank", np.arange(1, len(table) + 1))
 table["tag"] = [ui.family_tag(f, v) for f, v in zip(table["family"], table["variant"],
                                                       strict=True)]
 table["coverage"] = [f"{c}/{len(tasks)}" for c in table["covered"]]
 table["mean"] = table["mean"].astype(float)
-shown = table[["rank", "model", "tag", "mean", "ci_low", "ci_high", "coverage", *tasks]]
+meta = model_meta(ver, tuple(sorted(table["model"].unique()))).reindex(table["model"])
+table["params"] = [pr.human_count(v) for v in meta["parameters"]]
+for col in ("dim", "max_tokens", "memory_mb"):
+    table[col] = ["unknown" if v is None or pd.isna(v) else f"{float(v):,.0f}"
+                  for v in meta[col]]
+folded = [] if show_variants else ["variants"]
+shown = table[["rank", "model", "tag", *folded, "mean", "ci_low", "ci_high", "borda_rank",
+               "coverage", "params", "dim", "max_tokens", "memory_mb", *tasks]]
 
 score_format = st.column_config.NumberColumn(format="%.4f")
 st.dataframe(
     shown, hide_index=True, key="lb_table", placeholder="—",
     column_config={
+        "variants": st.column_config.NumberColumn(
+            "+variants", help="variants folded under this model; the toggle above lists them"),
         "tag": st.column_config.TextColumn("family", help="family · compression/backend variant"),
         "mean": st.column_config.NumberColumn(
             f"mean ({len(tasks)} tasks)", format="%.4f",
@@ -56,13 +104,19 @@ st.dataframe(
                  "one of them (no silent averaging over a subset)."),
         "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
         "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
+        "borda_rank": st.column_config.NumberColumn(
+            "Borda", help="Rank by Borda count (MTEB's rank aggregation): on each task an entry "
+                          "gets a point per entry it beats; missing tasks give none."),
         "coverage": st.column_config.TextColumn("tasks", help="selected tasks this model has"),
+        "params": st.column_config.TextColumn("parameters"),
+        "max_tokens": st.column_config.TextColumn("max tokens"),
+        "memory_mb": st.column_config.TextColumn("memory MB", help="weights on disk"),
         **{t: score_format for t in tasks},
     },
 )
 incomplete = int((table["covered"] < len(tasks)).sum())
 no_ci = int((table["mean"].notna() & table["ci_low"].isna()).sum())
-notes = [f"{len(table)} models · main score per task "
+notes = [f"{len(table)} {'entries' if show_variants else 'models'} · main score per task "
          f"({', '.join(sorted(runs.loc[runs['task'].isin(tasks), 'main_metric'].unique()))})",
          "95% CI: paired bootstrap over each task's queries (pairs for STS correlations; "
          "1,000 resamples), tasks resampled independently"]

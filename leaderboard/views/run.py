@@ -1,5 +1,5 @@
 """One run: configuration, environment, timings, cost, scores, and the published score with the
-reproduction delta where one is known (`harness import-mteb`)."""
+reproduction delta where one is known (`harness import-mteb`, or ci/expected/published.yaml)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import streamlit as st
 
 from leaderboard import queries as q
 from leaderboard import ui
+from leaderboard.published import published
 
 COST_COLUMNS = ["bytes_per_doc", "index_bytes", "encode_docs_per_s", "query_encode_ms",
                 "search_p50_ms", "search_p95_ms", "search_qps", "peak_rss_mb", "threads"]
@@ -48,7 +49,7 @@ st.caption(ui.plain(f"run key {key} · family {ui.family_tag(row['family'], row[
                     f"{row['created_at']} · harness {row['harness_version']}"))
 
 scores = q.scores(ver, key)
-pub = q.published(ver, key)
+pub = published(ver, key)
 main = row["main_score"]
 c = st.columns(3)
 c[0].metric(row["main_metric"], "n/a" if pd.isna(main) else f"{main:.5f}")
@@ -59,7 +60,8 @@ if not pub.empty:
         c[1].metric("published", f"{ref['published']:.5f}", delta=delta, delta_color="off")
     else:
         c[1].metric("published", "no main score")
-    st.markdown("**Published scores** (same model, task and split; `harness import-mteb`)")
+    st.markdown("**Published scores** (same model, task and split; from `harness import-mteb`, "
+                "else ci/expected/published.yaml)")
     st.dataframe(pub.drop(columns="is_main"), hide_index=True, key="run_published", placeholder="—",
                  column_config={"delta": st.column_config.NumberColumn("ours − published",
                                                                        format="%+.5f")})
@@ -67,8 +69,8 @@ if not pub.empty:
                "a delta is a reproduction check only when that is the full published test set.")
 else:
     c[1].metric("published", "unknown")
-    st.caption("No published score for this model and task; `harness import-mteb PATH` adds "
-               "MTEB results.")
+    st.caption("No published score for this model and task (neither imported nor in "
+               "ci/expected/published.yaml); `harness import-mteb PATH` adds MTEB results.")
 c[2].metric("wall time", f"{_json(row['timings']).get('wall_s', float('nan')):.1f} s")
 
 tabs = st.tabs(["Scores", "Cost", "Timings", "Config", "Environment", "Extra"])
