@@ -135,6 +135,7 @@ def test_pick_open_weights_uses_mteb_metadata(decide_db: Path) -> None:
     (["--max-bytes-per-doc", "1"], "nothing fits the budget; the cheapest entry is"),
     (["--corpus-docs", "1000"], "--corpus-docs and --max-index-gb go together"),
     (["-t", "NoSuchTask"], "has no stored runs"),
+    (["--metric", "no_such_metric"], "no entry has a stored no_such_metric on every selected"),
 ])
 def test_impossible_or_bad_budget_exits_2_with_one_line(decide_db: Path, args: list[str],
                                                         message: str) -> None:
