@@ -111,7 +111,12 @@ def resolve_tasks(con: duckdb.DuckDBPyConnection, tasks: Sequence[str],
     stored = [r[0] for r in con.execute("SELECT DISTINCT task FROM runs ORDER BY 1").fetchall()]
     wanted = [t for t in tasks if t]
     if benchmark:
-        wanted += [t for t in benchmark_tasks(benchmark) if t in stored and t not in wanted]
+        listed = benchmark_tasks(benchmark)
+        held = [t for t in listed if t in stored and t not in wanted]
+        if not held and not wanted:
+            raise HarnessError(f"benchmark {benchmark!r}: none of its {len(listed)} tasks has "
+                               f"stored runs (stored: {', '.join(stored) or 'none'})")
+        wanted += held
     if not wanted:
         raise HarnessError("no task selected: pass -t TASK (or --benchmark with stored tasks)")
     unknown = [t for t in wanted if t not in stored]
