@@ -51,6 +51,17 @@ with st.sidebar:
     except q.BoardError:
         pass  # the page itself shows the error
 
+if page.url_path in ("", "leaderboard", "tradeoff"):  # restore their selections from the URL
+    try:
+        current = q.current_runs(q.db_version())
+        tasks = sorted(current["task"].unique())
+        state.restore_existing(page.url_path or "leaderboard", {
+            "lb_types": sorted(current["task_type"].unique()), "lb_tasks": tasks,
+            "lb_families": sorted(current["family"].unique()), "lb_sort": ["mean", *tasks,
+                                                                           "model"],
+            "to_tasks": tasks})
+    except q.BoardError:
+        pass  # the page itself shows the error
 try:
     page.run()
 finally:  # also after st.stop(): the selections of the older pages go into the URL too

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from harness.decide import boot, load, texts
 from harness.decide import hard as hard_mod
-from harness.decide import load, texts
+from harness.decide.boot import QueryBoot
 from harness.decide.pick import entry_costs
-from harness.decide.ranks import Ranking, rank_store
+from harness.decide.ranks import N_BOOT, SEED, Ranking, rank_runs
 from leaderboard import queries as q
 
 
@@ -19,22 +20,41 @@ def _cursor(version: q.Version):  # noqa: ANN202 - a DuckDB cursor on the board'
         return q._connection(version).cursor()
 
 
-@st.cache_resource(max_entries=8, show_spinner="Bootstrapping ranks …")
-def ranking(version: q.Version, tasks: tuple[str, ...], metric: str = load.MAIN) -> Ranking:
-    """Once per database version, task selection and metric (shared, never copied)."""
+@st.cache_resource(max_entries=4, show_spinner=False)
+def current(version: q.Version, metric: str = load.MAIN) -> pd.DataFrame:
+    """Every current run (all tasks), with ``metric`` as its score. Shared, never modified."""
     cur = _cursor(version)
     try:
-        return rank_store(cur, tasks, metric=metric)
+        tasks = sorted(q.current_runs(version)["task"].unique())
+        return load.current_runs(cur, tasks, metric)
     finally:
         cur.close()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Bootstrapping queries …")
+def query_boot(version: q.Version, metric: str = load.MAIN) -> QueryBoot:
+    """The query level of the bootstrap for every current run: once per version and metric,
+    whatever tasks a page selects later."""
+    cur = _cursor(version)
+    try:
+        return boot.query_boot(cur, current(version, metric), N_BOOT, SEED)
+    finally:
+        cur.close()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def ranking(version: q.Version, tasks: tuple[str, ...], metric: str = load.MAIN) -> Ranking:
+    """Per task selection: only the task-level resampling and the ranks (shared, never copied)."""
+    return rank_runs(current(version, metric), tasks, query_boot(version, metric))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def runs_and_details(version: q.Version, tasks: tuple[str, ...], metric: str = load.MAIN
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    runs = current(version, metric)
+    runs = runs[runs["task"].isin(tasks)]
     cur = _cursor(version)
     try:
-        runs = load.current_runs(cur, tasks, metric)
         return runs, load.run_details(cur, runs["run_key"].tolist())
     finally:
         cur.close()
@@ -95,7 +115,7 @@ def environment(version: q.Version, key: str) -> dict:
 
     cur = _cursor(version)
     try:
-        details = load.run_details(cur, [key])
+        details = load.run_details(cur, [key], with_spec=True)
     finally:
         cur.close()
     if details.empty:

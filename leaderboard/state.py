@@ -91,6 +91,28 @@ EXISTING_PAGES: dict[str, dict[str, str]] = {
 }
 
 
+# Their kinds where not a plain string (the widgets' own options are passed in by app.py).
+_KINDS: dict[str, type] = {"lb_types": list, "lb_tasks": list, "lb_families": list,
+                           "to_tasks": list, "to_log": bool}
+
+
+def restore_existing(page: str, options: dict[str, list]) -> None:
+    """Before an older page runs: a URL value new to this session becomes its widget's value.
+    Only widgets whose options app.py can name (``options``; free text needs none) are restored;
+    a value outside them is dropped, never passed to the widget."""
+    for key, param in EXISTING_PAGES.get(page, {}).items():
+        url = st.query_params.get(param)
+        if url is None or url == st.session_state.get(_LAST + param):
+            continue
+        kind = _KINDS.get(key, str)
+        if key not in options and not (key == "lb_search" or kind is bool):
+            continue  # the page restores it itself (compare, drill-down) or cannot be checked
+        try:
+            st.session_state[key] = _decode(url, kind, options.get(key))
+        except ValueError:
+            continue
+
+
 def publish_existing(page: str) -> None:
     """Write the keyed widgets of ``page`` (those drawn, so in session state) to the URL."""
     for key, param in EXISTING_PAGES.get(page, {}).items():

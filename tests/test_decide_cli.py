@@ -60,6 +60,14 @@ def test_ranks_json_fp32_and_fp16_tied(decide_db: Path) -> None:
     assert rows[0]["tied_with_top"] and rows[0]["rank"] == 1
 
 
+def test_ranks_benchmark_selects_its_stored_tasks(decide_db: Path) -> None:
+    by_task = _json("ranks", "-t", "SciFact", "--db", decide_db, "--json")
+    assert _json("ranks", "--benchmark", "BEIR", "--db", decide_db, "--json") == by_task
+    result = cli("ranks", "--benchmark", "MTEB(eng, v2)", "--db", str(decide_db))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "none of its" in result.output and len(result.output.strip().splitlines()) == 1
+
+
 def _expected_best(results: list[dict], budget: dict[str, float]) -> set[str]:
     """Independently: the entries with the best main score among those within the budget."""
     fits = []
@@ -135,6 +143,7 @@ def test_pick_open_weights_uses_mteb_metadata(decide_db: Path) -> None:
     (["--max-bytes-per-doc", "1"], "nothing fits the budget; the cheapest entry is"),
     (["--corpus-docs", "1000"], "--corpus-docs and --max-index-gb go together"),
     (["-t", "NoSuchTask"], "has no stored runs"),
+    (["--metric", "no_such_metric"], "no entry has a stored no_such_metric on every selected"),
 ])
 def test_impossible_or_bad_budget_exits_2_with_one_line(decide_db: Path, args: list[str],
                                                         message: str) -> None:

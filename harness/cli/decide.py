@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from harness.cli import _default_db, db_option
+from harness.errors import HarnessError
 
 TASKS_OPTION = click.option("-t", "--task", "tasks", multiple=True,
                             help="Task name(s): repeat or comma-separate.")
@@ -31,7 +32,11 @@ def _ranking(db: Path | None, tasks: tuple[str, ...], benchmark: str | None,  # 
         names = resolve_tasks(con, [t.strip() for v in tasks for t in v.split(",")], benchmark)
     finally:
         con.close()
-    return version, names, cached_ranking(version, tuple(names), metric=metric)
+    ranking = cached_ranking(version, tuple(names), metric=metric)
+    if ranking.frame.empty:
+        what = f"a stored {metric}" if metric else "a run"
+        raise HarnessError(f"no entry has {what} on every selected task ({', '.join(names)})")
+    return version, names, ranking
 
 
 @click.command()

@@ -40,7 +40,9 @@ def environment_summary(environment: str | dict | None, spec: str | dict | None)
 
 def entry_hardware(runs: pd.DataFrame, details: pd.DataFrame) -> pd.Series:
     """entry -> hardware label ('mixed: a | b' when its runs come from several machines)."""
-    labels = runs["run_key"].map(lambda k: hardware_label(details["environment"].get(k)))
+    envs = runs["run_key"].map(details["environment"])
+    by_text = {e: hardware_label(e) for e in envs.dropna().unique()}  # parse each JSON once
+    labels = envs.map(by_text).fillna(hardware_label(None))
     per_entry = labels.groupby(runs["entry"]).agg(lambda s: sorted(set(s)))
     return per_entry.map(lambda s: s[0] if len(s) == 1 else "mixed: " + " | ".join(s))
 

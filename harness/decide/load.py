@@ -21,14 +21,23 @@ MAIN = "main score"  # each task's own main metric
 # (absolute path, mtime_ns, size, WAL mtime_ns, WAL size), as the board keys its caches.
 Version = tuple[str, int, int, int, int]
 
+# Lists travel as one parameter and are joined (not list_contains: that is quadratic).
 _RUN_DETAILS_SQL = """
-SELECT run_key, environment, extra, spec FROM runs WHERE list_contains(?::VARCHAR[], run_key)
+SELECT r.run_key, r.environment, r.extra, CASE WHEN ? THEN r.spec END AS spec
+FROM runs r JOIN (SELECT unnest(?::VARCHAR[]) AS run_key) k ON k.run_key = r.run_key
 """
+# Per-query values of some runs as integer coordinates (run, task, query within task), ordered by
+# task, so numpy only scatters numbers into per-task matrices.
 _PER_QUERY_SQL = """
-SELECT q.run_key, q.query_id, q.value
-FROM query_scores q JOIN (SELECT unnest(?::VARCHAR[]) AS run_key,
-                                 unnest(?::VARCHAR[]) AS metric) r
-  ON q.run_key = r.run_key AND q.metric = r.metric
+WITH cells AS (SELECT unnest(?::VARCHAR[]) AS run_key, unnest(?::VARCHAR[]) AS metric,
+                      unnest(?::INTEGER[]) AS run_i, unnest(?::INTEGER[]) AS task_i),
+vals AS (SELECT c.run_i, c.task_i, q.query_id, q.value
+         FROM query_scores q JOIN cells c ON q.run_key = c.run_key AND q.metric = c.metric),
+numbered AS (SELECT task_i, query_id,
+                    row_number() OVER (PARTITION BY task_i ORDER BY query_id) - 1 AS query_i
+             FROM (SELECT DISTINCT task_i, query_id FROM vals))
+SELECT v.run_i, v.task_i, n.query_i, v.value FROM vals v JOIN numbered n USING (task_i, query_id)
+ORDER BY v.task_i
 """
 
 
@@ -79,15 +88,21 @@ def current_runs(con: duckdb.DuckDBPyConnection, tasks: Sequence[str],
     return frame
 
 
-def run_details(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> pd.DataFrame:
-    """environment / extra / spec JSON of some runs (as text), indexed by run key."""
-    return con.execute(_RUN_DETAILS_SQL, [list(keys)]).df().set_index("run_key")
+def run_details(con: duckdb.DuckDBPyConnection, keys: Sequence[str],
+                with_spec: bool = False) -> pd.DataFrame:
+    """environment / extra (/ spec) JSON of some runs (as text), indexed by run key."""
+    return con.execute(_RUN_DETAILS_SQL, [with_spec, list(keys)]).df().set_index("run_key")
 
 
-def per_query(con: duckdb.DuckDBPyConnection, runs: pd.DataFrame) -> pd.DataFrame:
-    """Each run's per-query values of its task's main metric: run_key, query_id, value."""
-    return con.execute(_PER_QUERY_SQL, [runs["run_key"].tolist(),
-                                        runs["main_metric"].tolist()]).df()
+def per_query(con: duckdb.DuckDBPyConnection, runs: pd.DataFrame,
+              tasks: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each run's per-query values of its ``main_metric``: arrays run_i (row of ``runs``),
+    task_i (index in ``tasks``), query_i (within the task), value; sorted by task."""
+    task_index = {t: i for i, t in enumerate(tasks)}
+    cols = con.execute(_PER_QUERY_SQL, [
+        runs["run_key"].tolist(), runs["main_metric"].tolist(), list(range(len(runs))),
+        [task_index[t] for t in runs["task"]]]).fetchnumpy()
+    return {k: np.asarray(cols[k]) for k in ("run_i", "task_i", "query_i", "value")}
 
 
 def resolve_tasks(con: duckdb.DuckDBPyConnection, tasks: Sequence[str],
@@ -96,7 +111,12 @@ def resolve_tasks(con: duckdb.DuckDBPyConnection, tasks: Sequence[str],
     stored = [r[0] for r in con.execute("SELECT DISTINCT task FROM runs ORDER BY 1").fetchall()]
     wanted = [t for t in tasks if t]
     if benchmark:
-        wanted += [t for t in benchmark_tasks(benchmark) if t in stored and t not in wanted]
+        listed = benchmark_tasks(benchmark)
+        held = [t for t in listed if t in stored and t not in wanted]
+        if not held and not wanted:
+            raise HarnessError(f"benchmark {benchmark!r}: none of its {len(listed)} tasks has "
+                               f"stored runs (stored: {', '.join(stored) or 'none'})")
+        wanted += held
     if not wanted:
         raise HarnessError("no task selected: pass -t TASK (or --benchmark with stored tasks)")
     unknown = [t for t in wanted if t not in stored]

@@ -19,7 +19,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from harness.decide.load import Table, Version, connect, current_runs, entry_table, per_query
+from harness.decide.boot import QueryBoot, query_boot, task_rng
+from harness.decide.load import Table, Version, connect, current_runs, entry_table
 
 N_BOOT = 1000
 SEED = 20261207
@@ -35,51 +36,31 @@ class Ranking:
     missing: list[str]  # entries left out: they miss a selected task
 
 
-def task_matrices(table: Table, runs: pd.DataFrame, values: pd.DataFrame
-                  ) -> list[np.ndarray | None]:
-    """Per task an entries x queries matrix of main-metric values, or None where any entry's
-    per-query rows are absent or do not average to its main score."""
-    by_run = {k: g for k, g in values.groupby("run_key", sort=False)}
-    matrices: list[np.ndarray | None] = []
-    for t in range(len(table.tasks)):
-        keys = table.run_keys[:, t]
-        parts = [by_run.get(k) for k in keys]
-        if any(p is None or p.empty for p in parts) or not all(
-                abs(float(p["value"].mean()) - s) <= 1e-6
-                for p, s in zip(parts, table.scores[:, t], strict=True)):
-            matrices.append(None)
-            continue
-        queries = pd.Index(sorted(set().union(*(p["query_id"] for p in parts))))
-        matrix = np.full((len(keys), len(queries)), np.nan)
-        for i, p in enumerate(parts):
-            matrix[i, queries.get_indexer(p["query_id"])] = p["value"].to_numpy(dtype=float)
-        matrices.append(matrix)
-    return matrices
-
-
 def _counts(n_items: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     picks = rng.integers(0, n_items, size=(n_boot, n_items))
     return np.bincount((np.arange(n_boot)[:, None] * n_items + picks).ravel(),
-                       minlength=n_boot * n_items).reshape(n_boot, n_items).astype(np.float64)
+                       minlength=n_boot * n_items).reshape(n_boot, n_items).astype(np.float32)
 
 
-def bootstrap_means(scores: np.ndarray, matrices: Sequence[np.ndarray | None],
-                    n_boot: int = N_BOOT, seed: int = SEED) -> np.ndarray:
-    """entries x n_boot means over tasks: tasks resampled, and queries inside each task that has
-    a matrix. ``scores``: entries x tasks main scores (used where a task has no matrix)."""
-    from leaderboard.stats import bootstrap_task_means
-
-    n_entries, n_tasks = scores.shape
-    task_rng, *query_rngs = np.random.default_rng(seed).spawn(1 + n_tasks)
-    weights = _counts(n_tasks, n_boot, task_rng)  # n_boot x tasks
-    totals = np.zeros((n_entries, n_boot))
-    for t, matrix in enumerate(matrices):
-        if matrix is None:
-            totals += scores[:, t:t + 1] * weights[None, :, t]
+def bootstrap_means(table: Table, boot: QueryBoot, n_boot: int = N_BOOT, seed: int = SEED
+                    ) -> tuple[np.ndarray, list[bool]]:
+    """entries x n_boot means over tasks, tasks resampled (seeded by the selection) and, for a
+    task whose every selected run has consistent per-query rows, queries within it (from
+    ``boot``); other tasks at the task level. Also: which tasks were resampled by query."""
+    n_entries, n_tasks = table.scores.shape
+    weights = _counts(n_tasks, n_boot, task_rng(seed, "tasks", *sorted(table.tasks)))
+    totals = np.zeros((n_entries, n_boot), dtype=np.float32)
+    by_query = []
+    for t in range(n_tasks):
+        keys = table.run_keys[:, t]
+        query_level = all(k in boot.consistent for k in keys)
+        by_query.append(query_level)
+        if query_level:
+            totals += boot.means[[boot.row[k] for k in keys]] * weights[:, t]
         else:
-            totals += bootstrap_task_means(matrix, n_boot, query_rngs[t]) * weights[None, :, t]
+            totals += table.scores[:, t:t + 1].astype(np.float32) * weights[:, t]
     # Rounded so entries with identical values stay exactly equal after float arithmetic.
-    return np.round(totals / n_tasks, 10)
+    return np.round(totals / n_tasks, 6), by_query
 
 
 def rank_samples(samples: np.ndarray) -> np.ndarray:
@@ -108,13 +89,14 @@ def tie_groups(means: np.ndarray, samples: np.ndarray, level: float = LEVEL) -> 
     return group
 
 
-def rank_table(table: Table, matrices: Sequence[np.ndarray | None], n_boot: int = N_BOOT,
-               seed: int = SEED) -> tuple[pd.DataFrame, np.ndarray]:
+def rank_table(table: Table, boot: QueryBoot, n_boot: int = N_BOOT, seed: int = SEED,
+               missing: Sequence[str] = ()) -> Ranking:
     means = table.scores.mean(axis=1)
     if not len(means):
-        return pd.DataFrame(columns=["entry", "mean", "rank", "rank_low", "rank_high",
-                                     "tied_with_top", "group"]), np.zeros((0, n_boot))
-    samples = bootstrap_means(table.scores, matrices, n_boot, seed)
+        empty = pd.DataFrame(columns=["entry", "mean", "rank", "rank_low", "rank_high",
+                                      "tied_with_top", "group"])
+        return Ranking(empty, np.zeros((0, n_boot)), [], list(table.tasks), list(missing))
+    samples, by_query = bootstrap_means(table, boot, n_boot, seed)
     ranks = rank_samples(samples)
     tail = 100 * (1 - LEVEL) / 2
     low = np.percentile(ranks, tail, axis=1, method="lower")
@@ -126,21 +108,25 @@ def rank_table(table: Table, matrices: Sequence[np.ndarray | None], n_boot: int 
                           "rank_low": low.astype(int), "rank_high": high.astype(int),
                           "tied_with_top": group == 0, "group": group})
     order = np.lexsort((frame["entry"].to_numpy(), -means))
-    return frame.iloc[order].reset_index(drop=True), samples[order]
+    samples = samples[order]
+    samples.setflags(write=False)
+    return Ranking(frame.iloc[order].reset_index(drop=True), samples,
+                   [t for t, q in zip(table.tasks, by_query, strict=True) if q],
+                   [t for t, q in zip(table.tasks, by_query, strict=True) if not q],
+                   list(missing))
+
+
+def rank_runs(runs: pd.DataFrame, tasks: Sequence[str], boot: QueryBoot,
+              n_boot: int = N_BOOT, seed: int = SEED) -> Ranking:
+    """Rank the entries of ``runs`` (current runs, any superset of ``tasks``) on ``tasks``."""
+    table = entry_table(runs[runs["task"].isin(tasks)], tasks)
+    return rank_table(table, boot, n_boot, seed, table.missing)
 
 
 def rank_store(con, tasks: Sequence[str], n_boot: int = N_BOOT,  # noqa: ANN001 - a connection
                seed: int = SEED, metric: str | None = None) -> Ranking:
     runs = current_runs(con, tasks, metric)
-    table = entry_table(runs, tasks)
-    keep = runs[runs["entry"].isin(table.entries)]
-    matrices = task_matrices(table, keep, per_query(con, keep))
-    frame, samples = rank_table(table, matrices, n_boot, seed)
-    samples.setflags(write=False)
-    return Ranking(frame, samples,
-                   [t for t, m in zip(table.tasks, matrices, strict=True) if m is not None],
-                   [t for t, m in zip(table.tasks, matrices, strict=True) if m is None],
-                   table.missing)
+    return rank_runs(runs, tasks, query_boot(con, runs, n_boot, seed), n_boot, seed)
 
 
 @lru_cache(maxsize=8)

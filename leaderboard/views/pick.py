@@ -75,7 +75,7 @@ try:
         st.stop()
     # Model metadata (mteb's registry: seconds to import) only when a constraint needs it.
     table = dd.costs(ver, tasks_key, int(corpus_docs) or None, metric,
-                     bool(max_params) or bool(open_weights) or show_meta)
+                     bool(max_params or open_weights or show_meta))
     result = pick(table, ranking.samples, cons)
 except HarnessError as exc:
     st.error(str(exc))
@@ -90,8 +90,10 @@ st.metric(f"mean {metric} over {len(tasks_key)} task(s)", f"{best['mean']:.4f}")
 st.caption(f"{len(cons)} constraint(s) · {int(result.table['fits'].sum())} of "
            f"{len(result.table)} entries fit")
 st.markdown("**Tied with it** (not separable at 5%, paired two-level bootstrap), cheapest first")
+looked_up = bool(max_params) or bool(open_weights) or show_meta
+meta_cols = ["n_parameters", "open_weights", "license", "max_tokens"] if looked_up else []
 cols = ["mean", "rank_low", "rank_high", "bytes_per_doc", "index_gb", "search_p95_ms",
-        "encode_docs_per_s", "n_parameters", "open_weights", "license", "hardware"]
+        "encode_docs_per_s", *meta_cols, "hardware"]
 shown = result.table.loc[result.tied, cols].reset_index()
 st.dataframe(_display(shown), hide_index=True, key="pk_tied", placeholder="unknown")
 
@@ -109,6 +111,7 @@ else:
 for note in result.notes:
     st.warning(note)
 st.subheader("Every entry")
-every = result.table.drop(columns=["row"]).reset_index()
+hidden = [] if looked_up else ["n_parameters", "open_weights", "license", "max_tokens", "source"]
+every = result.table.drop(columns=["row", *hidden]).reset_index()
 st.dataframe(_display(every), hide_index=True, key="pk_all", placeholder="unknown")
 ui.csv_button(every, "pick")
