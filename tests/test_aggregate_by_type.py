@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from harness.aggregate import BY_TYPE, OVERALL, aggregate
 from harness.cli import main
 from harness.cli.report import results_frame
-from harness.data_root import REPO_ROOT
 from harness.store import RunRecord, Store
 from harness.tasks.registry import all_tasks, get_task
 from tests.published import rows
