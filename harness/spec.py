@@ -81,9 +81,12 @@ class Choice:
     ALIASES: ClassVar[dict[str, str]] = {}
 
     @classmethod
-    def parse(cls, text: str | Choice) -> Choice:
+    def parse(cls, text: str | Choice | dict) -> Choice:
+        """From its text, itself, or ``dataclasses.asdict`` output (``{"name", "params"}``)."""
         if isinstance(text, cls):
             return text
+        if isinstance(text, dict):  # e.g. a RunSpec sent through asdict to another process
+            text = str(cls(text["name"], tuple(tuple(p) for p in text["params"])))
         text = str(text).strip()
         head, *parts = [p for p in text.replace(",", ":").split(":")]
         head = cls.ALIASES.get(head, head)

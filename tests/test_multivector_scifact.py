@@ -33,7 +33,7 @@ def test_maxsim_and_muvera_on_scifact(data_root: Path, shared_cache: Path,
         fde_only = runner.run(RunSpec("minilm-maxsim", "SciFact", backend="muvera:rerank=0"))
         reranked = runner.run(RunSpec("minilm-maxsim", "SciFact",
                                       backend=f"muvera:rerank={RERANK}"))
-        rows = {r.spec.backend: r for r in (exact, fde_only, reranked)}
+        rows = {str(r.spec.backend): r for r in (exact, fde_only, reranked)}
         extras = {b: _json(store.run_row(r.key)["extra"]) for b, r in rows.items()}
 
     assert exact.row["family"] == "multivector"

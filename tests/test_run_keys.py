@@ -160,3 +160,24 @@ def test_peak_rss_is_per_run(order: tuple[str, str], scifact_subset: Path,
     assert small["peak_rss_mb"] < large["peak_rss_mb"], (small["costs"], large["costs"])
     # absolute RSS only grows along the grid: the small model started where the large one ended
     assert small["costs"]["rss"]["run_start_mb"] > small["costs"]["rss"]["process_start_mb"]
+
+
+def test_spec_values_are_canonical() -> None:
+    from dataclasses import asdict
+
+    from harness.spec import Backend, Compression, RunSpec, SpecError, grid
+
+    assert Compression.parse("fp32") == Compression.parse("none") and str(
+        Compression.parse("fp32")) == "none"
+    assert str(Compression.parse("ivfpq:24x8:64:8")) == "ivfpq:24x8:nlist=64"
+    assert str(Compression.parse("binary+rescore:200")) == "binary+rescore:depth=200"
+    assert Backend.parse("muvera:ksim=4:rerank=0").build_key == \
+        "muvera:reps=20:ksim=4:dproj=16:seed=0"
+    spec = RunSpec("m", "t", "int4", "hnsw:efs=64", 10, "bf16")
+    assert spec.variant == "int4/precision=bf16/hnsw:efs=64/k=10"
+    assert RunSpec(**asdict(spec)) == spec  # specs survive asdict (another process, a file)
+    assert len(grid(["m"], ["t"], ("fp32", "none"), ("hnsw", "hnsw:efs=128"))) == 1
+    for bad in ({"compression": "int3"}, {"backend": "hnsw:efs=0"}, {"precision": "int8"},
+                {"k": 0}):
+        with pytest.raises(SpecError):
+            RunSpec("m", "t", **bad)
