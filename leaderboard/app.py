@@ -46,7 +46,7 @@ with st.sidebar:
     st.caption(f"Database (read-only): `{q.db_path()}`")
     try:
         ver = q.db_version()
-        st.caption(f"{len(q.current_runs(ver))} current runs · "
+        st.caption(f"{q.current_count(ver)} current runs · "
                    f"{q.hidden_runs(ver)} older or other-data runs hidden")
     except q.BoardError:
         pass  # the page itself shows the error

@@ -153,6 +153,12 @@ def current_runs(version: Version) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
+def current_count(version: Version) -> int:
+    """How many current runs (the sidebar's count, without copying the runs frame per rerun)."""
+    return len(current_runs(version))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
 def presets(version: Version) -> dict[str, list[str]]:
     """Benchmark presets of the current runs (leaderboard/presets.py), once per version."""
     from leaderboard.presets import presets as named
