@@ -31,7 +31,7 @@ def split_list(value: str) -> list[str]:
 def validate(specs: list[RunSpec]) -> None:
     """Raise (HarnessError, one line saying what is allowed) on any bad name, spec or axis a
     task kind does not use; loads no weights and encodes nothing."""
-    from adapters.registry import get_entry, load_model
+    from adapters.registry import load_model
     from harness.compression import make_compressor
     from harness.runner import check_axes
     from harness.search.registry import get_builder
@@ -40,12 +40,11 @@ def validate(specs: list[RunSpec]) -> None:
     for spec in specs:
         check_axes(spec, get_task(spec.task))
         get_builder(spec.backend)
-        get_entry(spec.model)
     metas = {}
-    for spec in specs:  # compressions against each model's dimension (adapters are cheap)
+    for spec in specs:  # every model resolves (registry, folder, hub cache); weights load later
+        if spec.model not in metas:
+            metas[spec.model] = load_model(spec.model).meta
         if "compression" in check_axes(spec, get_task(spec.task)):
-            if spec.model not in metas:
-                metas[spec.model] = load_model(spec.model).meta  # weights load on first encode
             make_compressor(spec.compression, metas[spec.model], spec.k)
 
 
