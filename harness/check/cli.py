@@ -17,7 +17,8 @@ CHECK_OPTIONS = (
     click.argument("expected_file", required=False,
                    type=click.Path(dir_okay=False, path_type=Path)),
     click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path),
-                 default=None, help="Also write a markdown report (e.g. for a pull-request comment)."),
+                 default=None,
+                 help="Also write a markdown report (e.g. for a pull-request comment)."),
     click.option("--baseline", default=None,
                  help="Compare per query with a baseline: a run key (or unique prefix) in --db, or "
                       "a DuckDB file holding baseline runs (matched by model, task and variant)."),
