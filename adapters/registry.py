@@ -117,6 +117,13 @@ def load_model(name: str, precision: str = "fp32", **options: object) -> Encoder
     factory = getattr(importlib.import_module(module_name), attr)
     kwargs = dict(entry.options)
     if precision != "fp32":
+        import inspect
+
+        # Only a factory that names `precision` has a reduced-precision path; one that takes
+        # **options (BM25) would silently compute fp32 under a bf16 key.
+        if "precision" not in inspect.signature(factory).parameters:
+            raise HarnessError(f"model {entry.name} has no {precision} path (only fp32); "
+                               "reduced precision is for torch models")
         kwargs["precision"] = precision
     encoder = factory(name=entry.name, task_types=entry.task_types, **kwargs)
     if not isinstance(encoder, Encoder):
