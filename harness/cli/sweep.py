@@ -41,11 +41,13 @@ def validate(specs: list[RunSpec]) -> None:
         check_axes(spec, get_task(spec.task))
         get_builder(spec.backend)
     metas = {}
-    for spec in specs:  # every model resolves (registry, folder, hub cache); weights load later
-        if spec.model not in metas:
-            metas[spec.model] = load_model(spec.model).meta
+    for spec in specs:  # every model resolves (registry, folder, hub cache) at its precision,
+        # so an impossible precision fails here too; weights load only on the first encode
+        model = (spec.model, spec.precision)
+        if model not in metas:
+            metas[model] = load_model(spec.model, precision=spec.precision).meta
         if "compression" in check_axes(spec, get_task(spec.task)):
-            make_compressor(spec.compression, metas[spec.model], spec.k)
+            make_compressor(spec.compression, metas[model], spec.k)
 
 
 @click.command()
