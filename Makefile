@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@$(PIP) --upgrade pip
 	@$(PIP) torch==2.13.0
 	@$(PIP) -e '.[dev]'
-	@bash scripts/setup-browser.sh || echo "setup: no browser installed; the browser test will skip"
+	@bash scripts/setup-browser.sh || echo "setup: no browser installed; the browser tests will FAIL (install Debian's chromium)"
 	@touch $(STAMP)
 	@echo "setup: $(VENV) ready ($$($(BIN)/pip list --format=freeze 2>/dev/null | wc -l) packages; \
 	torch $$($(BIN)/python -c 'import torch; print(torch.__version__)'))"
@@ -46,7 +46,7 @@ check: setup
 lint: setup
 	$(BIN)/ruff check harness adapters leaderboard tests
 
-# h-fuse: every study in studies/ on the real data (reuses `make demo`'s runs and encodes)
+# every study in studies/ on the real data (reuses `make demo`'s runs and encodes)
 .PHONY: studies
 studies: setup
 	$(BIN)/harness study run all
