@@ -11,7 +11,7 @@ import streamlit as st
 
 from leaderboard import queries as q
 from leaderboard import state
-from leaderboard.ui import PAGES
+from leaderboard.ui import PAGES, plain
 
 st.set_page_config(page_title="embedding-harness board", page_icon=":material/leaderboard:",
                    layout="wide")
@@ -43,7 +43,7 @@ pages = [
 page = st.navigation(pages)
 
 with st.sidebar:
-    st.caption(f"Database (read-only): `{q.db_path()}`")
+    st.caption(plain(f"Database (read-only): {q.db_path()}"))
     try:
         ver = q.db_version()
         st.caption(f"{q.current_count(ver)} current runs · "

@@ -51,7 +51,7 @@ choice = st.selectbox("Benchmark", options, index=options.index(DEFAULT) if DEFA
 tasks = suite(choice)
 shown = table(runs, tasks)
 if shown.empty:
-    st.info(f"No stored run is on a task of {choice} ({len(tasks)} tasks).")
+    st.info(ui.plain(f"No stored run is on a task of {choice} ({len(tasks)} tasks)."))
     st.stop()
 kinds = list(dict.fromkeys(k for _, k in tasks))
 score = st.column_config.NumberColumn(format="%.4f")

@@ -32,8 +32,9 @@ key_b = c2.selectbox("Run B", keys, index=ui.index_of(keys, ui.param("b"), 1),
 # STS rows hold each pair's prediction and gold score, not a quality per item: not comparable.
 metrics = [m for m in q.query_metrics(ver, key_a) if m not in ("cosine_similarity", "gold_score")]
 if not metrics:
-    st.info(f"{task} stores no per-item quality scores (an STS task is one correlation over all "
-            "pairs); compare its runs on the Leaderboard page, whose intervals come from pairs.")
+    st.info(ui.plain(f"{task} stores no per-item quality scores (an STS task is one correlation "
+                     "over all pairs); compare its runs on the Leaderboard page, whose intervals "
+                     "come from pairs."))
     st.stop()
 main_metric = on_task["main_metric"].iloc[0]
 metric = st.selectbox("Per-query metric", metrics, index=ui.index_of(metrics, main_metric),
@@ -44,7 +45,8 @@ if key_a == key_b:
 
 data = q.pair(ver, key_a, key_b, metric)
 if len(data) < 2:
-    st.info(f"These runs share {len(data)} queries with a {metric} value; nothing to compare.")
+    st.info(ui.plain(f"These runs share {len(data)} queries with a {metric} value; nothing to "
+                     "compare."))
     st.stop()
 result = paired_comparison(data["a"].to_numpy(), data["b"].to_numpy())
 

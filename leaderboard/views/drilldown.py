@@ -28,7 +28,7 @@ on_task = runs[runs["task"] == task].sort_values("main_score", ascending=False)
 data_sha = on_task["data_sha"].iloc[0]
 texts = q.query_texts(ver, task, data_sha)
 if texts.empty:
-    st.info(f"No query texts stored for {task}.")
+    st.info(ui.plain(f"No query texts stored for {task}."))
     st.stop()
 qids = texts["query_id"].tolist()
 by_id = texts.set_index("query_id")["text"]
@@ -51,7 +51,7 @@ main_metric = on_task["main_metric"].iloc[0]
 for start in range(0, len(chosen), 3):
     for col, key in zip(st.columns(3), chosen[start:start + 3], strict=False):
         with col:
-            st.markdown(f"**{labels[key]}**")
+            st.markdown(f"**{ui.plain(labels[key])}**")  # a model name may be any folder name
             value = q.query_value(ver, key, query_id, main_metric)
             found = q.top(ver, key, task, data_sha, query_id, TOP_K)
             hits = int((found["relevance"].fillna(0) > 0).sum())

@@ -47,7 +47,7 @@ if a == b:
 
 data = q.pair(ver, key_a, key_b, metric)
 if len(data) < 2:
-    st.info(f"These entries share {len(data)} queries with a {metric} value.")
+    st.info(ui.plain(f"These entries share {len(data)} queries with a {metric} value."))
     st.stop()
 result = paired_comparison(data["a"].to_numpy(), data["b"].to_numpy())
 m = st.columns(4)
@@ -64,7 +64,7 @@ texts = dd.query_texts(ver, task, data_sha)
 judged = dd.qrels(ver, task, data_sha)
 docs = dd.documents(task, split, data_sha)
 if docs.note:
-    st.info(docs.note)
+    st.info(ui.plain(docs.note))
 data = data.assign(diff=data["b"] - data["a"])
 data = data.reindex(data["diff"].abs().sort_values(ascending=False, kind="stable").index)
 shown = data.head(int(n_show))

@@ -125,5 +125,5 @@ if incomplete:
 if no_ci:
     notes.append(f"{no_ci} mean(s) without a CI (no per-query scores that average to the "
                  "main score for some task)")
-st.caption(" · ".join(notes))
+st.caption(ui.plain(" · ".join(notes)))
 ui.csv_button(pd.DataFrame(shown), "leaderboard")

@@ -78,7 +78,7 @@ try:
                      bool(max_params or open_weights or show_meta))
     result = pick(table, ranking.samples, cons)
 except HarnessError as exc:
-    st.error(str(exc))
+    st.error(ui.plain(exc))
     st.stop()
 
 best = result.table.loc[result.best]
@@ -109,7 +109,7 @@ if rows:
 else:
     st.caption("No constraint set.")
 for note in result.notes:
-    st.warning(note)
+    st.warning(ui.plain(note))
 st.subheader("Every entry")
 hidden = [] if looked_up else ["n_parameters", "open_weights", "license", "max_tokens", "source"]
 every = result.table.drop(columns=["row", *hidden]).reset_index()

@@ -44,5 +44,5 @@ if ranking.task_level:
                  f"{', '.join(ranking.task_level)}")
 if ranking.missing:
     notes.append(f"{len(ranking.missing)} entr(ies) miss a selected task and are left out")
-st.caption(" · ".join(notes))
+st.caption(ui.plain(" · ".join(notes)))
 ui.csv_button(frame.drop(columns=["tie"]), "ranks")

@@ -47,8 +47,8 @@ data = data[data["quality"].notna()]
 missing = data[data[column].isna()]
 data = data[data[column].notna()]
 if data.empty:
-    st.info(f"No run on {', '.join(tasks_key)} has a {cost_label} figure yet"
-            + (f" ({len(missing)} run(s) lack it)." if len(missing) else "."))
+    st.info(ui.plain(f"No run on {', '.join(tasks_key)} has a {cost_label} figure yet"
+                     + (f" ({len(missing)} run(s) lack it)." if len(missing) else ".")))
     st.stop()
 
 values = data[column].to_numpy(dtype=float)
@@ -91,12 +91,12 @@ notes = [f"{len(data)} model(s) plotted", f"{int(data['on_frontier'].sum())} on 
          "PNG: the camera button of the chart's toolbar"]
 if len(missing):
     notes.append(f"{len(missing)} without a {cost_label} figure left out")
-st.caption(" · ".join(notes))
+st.caption(ui.plain(" · ".join(notes)))
 if column not in ("bytes_per_doc", "index_bytes"):  # measured costs depend on the machine
     from leaderboard.decide_data import hardware_warning
 
     if note := hardware_warning(ver, tasks_key):
-        st.warning(note)
+        st.warning(ui.plain(note))
 
 st.subheader("Frontier")
 shown = data.sort_values(column, ascending=lower_better)
