@@ -17,6 +17,7 @@ from harness.decide.boot import QueryBoot
 from harness.decide.pick import entry_costs
 from harness.decide.ranks import N_BOOT, SEED, Ranking, rank_runs
 from leaderboard import queries as q
+from leaderboard import state
 
 
 @contextmanager
@@ -28,6 +29,23 @@ def _cursor(version: q.Version) -> Iterator[Any]:
         yield cur
     finally:
         cur.close()
+
+
+def tasks_and_metric(version: q.Version, all_tasks: list[str], tasks_label: str,
+                     default_tasks: list[str], key_prefix: str) -> tuple[tuple[str, ...], str]:
+    """The task and quality-metric pickers a decision page starts with (bound to the URL):
+    the selected tasks, sorted, and the metric; with no task selected the page stops."""
+    c1, c2 = st.columns([2, 1])
+    tasks = state.bind(c1.multiselect, tasks_label, "tasks", f"{key_prefix}_tasks",
+                       default_tasks, kind=list, options=all_tasks)
+    if not tasks:
+        st.warning("Select at least one task.")
+        st.stop()
+    tasks_key = tuple(sorted(tasks))
+    metrics = [load.MAIN, *q.metrics_for(version, tasks_key)]
+    metric = state.bind(c2.selectbox, "Quality metric", "metric", f"{key_prefix}_metric",
+                        load.MAIN, options=metrics)
+    return tasks_key, metric
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
