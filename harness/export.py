@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,17 @@ import click
 from harness.errors import HarnessError
 
 LANGUAGES = ["eng-Latn"]  # the harness evaluates English tasks
+
+
+def runs_where(models: Sequence[str], tasks: Sequence[str]) -> tuple[str, list[Any]]:
+    """`` AND model IN (?, ...) AND task IN (?, ...)`` for the filters given, and their
+    parameters (names go to DuckDB as parameters, never into the SQL text); empty means all."""
+    sql, params = "", []
+    for column, values in (("model", models), ("task", tasks)):
+        if values:
+            sql += f" AND {column} IN ({', '.join('?' for _ in values)})"
+            params += list(values)
+    return sql, params
 
 
 def _select_runs(db: Path, models: tuple[str, ...], tasks: tuple[str, ...],
@@ -34,13 +46,8 @@ def _select_runs(db: Path, models: tuple[str, ...], tasks: tuple[str, ...],
     try:
         sql = ("SELECT run_key, model, task, task_type, split, main_metric, main_score, spec, "
                "timings, extra, created_at, variant FROM runs WHERE 1=1")
-        params: list[Any] = []
-        if models:
-            sql += f" AND model IN ({','.join('?' * len(models))})"
-            params += list(models)
-        if tasks:
-            sql += f" AND task IN ({','.join('?' * len(tasks))})"
-            params += list(tasks)
+        where, params = runs_where(models, tasks)
+        sql += where
         if plain_only:
             sql += " AND variant = ''"
         cursor = con.execute(sql + " ORDER BY created_at", params)
@@ -182,19 +189,16 @@ def _db(db: Path | None) -> Path:
     return db or results_root() / "harness.duckdb"
 
 
-@export.command(name="mteb")
-@_common
-def export_mteb_command(out: Path, db: Path | None, models: tuple[str, ...],
-                        tasks: tuple[str, ...]) -> None:
-    """MTEB results layout under OUT/results/ (for embeddings-benchmark/results)."""
-    for path in export_mteb(_db(db), out, models, tasks):
-        click.echo(str(path))
+def _writer_command(name: str, write: Any, summary: str) -> None:
+    """``harness export NAME OUT``: ``write(db, out, models, tasks)``, one written path a line."""
+    @export.command(name=name, help=summary)
+    @_common
+    def command(out: Path, db: Path | None, models: tuple[str, ...],
+                tasks: tuple[str, ...]) -> None:
+        for path in write(_db(db), out, models, tasks):
+            click.echo(str(path))
 
 
-@export.command(name="trec")
-@_common
-def export_trec_command(out: Path, db: Path | None, models: tuple[str, ...],
-                        tasks: tuple[str, ...]) -> None:
-    """TREC run files (top 100 per query) and qrels under OUT."""
-    for path in export_trec(_db(db), out, models, tasks):
-        click.echo(str(path))
+_writer_command("mteb", export_mteb,
+                "MTEB results layout under OUT/results/ (for embeddings-benchmark/results).")
+_writer_command("trec", export_trec, "TREC run files (top 100 per query) and qrels under OUT.")

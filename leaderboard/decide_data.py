@@ -4,6 +4,10 @@ The work itself is harness/decide's, shared with `harness ranks` / `harness pick
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -13,33 +17,51 @@ from harness.decide.boot import QueryBoot
 from harness.decide.pick import entry_costs
 from harness.decide.ranks import N_BOOT, SEED, Ranking, rank_runs
 from leaderboard import queries as q
+from leaderboard import state
 
 
-def _cursor(version: q.Version):  # noqa: ANN202 - a DuckDB cursor on the board's snapshot
+@contextmanager
+def _cursor(version: q.Version) -> Iterator[Any]:
+    """A DuckDB cursor on the board's snapshot, closed when the block ends."""
     with q._LOCK:  # one snapshot connection per version; a cursor per call is thread-safe
-        return q._connection(version).cursor()
+        cur = q._connection(version).cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+def tasks_and_metric(version: q.Version, all_tasks: list[str], tasks_label: str,
+                     default_tasks: list[str], key_prefix: str) -> tuple[tuple[str, ...], str]:
+    """The task and quality-metric pickers a decision page starts with (bound to the URL):
+    the selected tasks, sorted, and the metric; with no task selected the page stops."""
+    c1, c2 = st.columns([2, 1])
+    tasks = state.bind(c1.multiselect, tasks_label, "tasks", f"{key_prefix}_tasks",
+                       default_tasks, kind=list, options=all_tasks)
+    if not tasks:
+        st.warning("Select at least one task.")
+        st.stop()
+    tasks_key = tuple(sorted(tasks))
+    metrics = [load.MAIN, *q.metrics_for(version, tasks_key)]
+    metric = state.bind(c2.selectbox, "Quality metric", "metric", f"{key_prefix}_metric",
+                        load.MAIN, options=metrics)
+    return tasks_key, metric
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def current(version: q.Version, metric: str = load.MAIN) -> pd.DataFrame:
     """Every current run (all tasks), with ``metric`` as its score. Shared, never modified."""
-    cur = _cursor(version)
-    try:
+    with _cursor(version) as cur:
         tasks = sorted(q.current_runs(version)["task"].unique())
         return load.current_runs(cur, tasks, metric)
-    finally:
-        cur.close()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Bootstrapping queries …")
 def query_boot(version: q.Version, metric: str = load.MAIN) -> QueryBoot:
     """The query level of the bootstrap for every current run: once per version and metric,
     whatever tasks a page selects later."""
-    cur = _cursor(version)
-    try:
+    with _cursor(version) as cur:
         return boot.query_boot(cur, current(version, metric), N_BOOT, SEED)
-    finally:
-        cur.close()
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -53,11 +75,8 @@ def runs_and_details(version: q.Version, tasks: tuple[str, ...], metric: str = l
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     runs = current(version, metric)
     runs = runs[runs["task"].isin(tasks)]
-    cur = _cursor(version)
-    try:
+    with _cursor(version) as cur:
         return runs, load.run_details(cur, runs["run_key"].tolist())
-    finally:
-        cur.close()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -69,39 +88,27 @@ def costs(version: q.Version, tasks: tuple[str, ...], corpus_docs: int | None,
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def hard(version: q.Version, tasks: tuple[str, ...], share: float) -> pd.DataFrame:
-    cur = _cursor(version)
-    try:
+    with _cursor(version) as cur:
         return hard_mod.hard_queries(cur, list(tasks), share)
-    finally:
-        cur.close()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def query_texts(version: q.Version, task: str, data_sha: str) -> dict[str, str]:
-    cur = _cursor(version)
-    try:
+    with _cursor(version) as cur:
         return texts.query_texts(cur, task, data_sha)
-    finally:
-        cur.close()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def qrels(version: q.Version, task: str, data_sha: str) -> pd.DataFrame:
-    cur = _cursor(version)
-    try:
+    with _cursor(version) as cur:
         return texts.qrels(cur, task, data_sha)
-    finally:
-        cur.close()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def top_documents(version: q.Version, run_keys: tuple[str, ...], query_ids: tuple[str, ...],
                   k: int = 5) -> pd.DataFrame:
-    cur = _cursor(version)
-    try:
+    with _cursor(version) as cur:
         return texts.top_documents(cur, list(run_keys), list(query_ids), k)
-    finally:
-        cur.close()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the task's documents …")
@@ -113,11 +120,8 @@ def documents(task: str, split: str, data_sha: str) -> texts.Documents:
 def environment(version: q.Version, key: str) -> dict:
     from harness.decide.hardware import environment_summary
 
-    cur = _cursor(version)
-    try:
+    with _cursor(version) as cur:
         details = load.run_details(cur, [key], with_spec=True)
-    finally:
-        cur.close()
     if details.empty:
         return {}
     return environment_summary(details["environment"].iloc[0], details["spec"].iloc[0])

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import HarnessError
+from harness.export import runs_where
 from harness.store import Store
 
 COLUMNS = ["model", "family", "variant", "task", "task_type", "main_metric", "main_score",
@@ -27,15 +28,9 @@ def results_frame(db: Path, tasks: Sequence[str] = (), models: Sequence[str] = (
     if not Path(db).is_file():
         raise HarnessError(f"{db}: no results yet (run `harness run` first)")
     with Store(db, read_only=True) as store:
-        sql = f"SELECT {', '.join(COLUMNS)} FROM runs WHERE 1=1"
-        params: list[object] = []
-        if tasks:
-            sql += f" AND task IN ({', '.join('?' for _ in tasks)})"
-            params += list(tasks)
-        if models:
-            sql += f" AND model IN ({', '.join('?' for _ in models)})"
-            params += list(models)
-        sql += " ORDER BY task, main_score DESC"
+        where, params = runs_where(models, tasks)
+        sql = (f"SELECT {', '.join(COLUMNS)} FROM runs WHERE 1=1{where} "
+               "ORDER BY task, main_score DESC")
         return store.con.execute(sql, params).df()
 
 

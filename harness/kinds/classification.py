@@ -16,10 +16,9 @@ from pathlib import Path
 from adapters.base import Encoder
 from harness.errors import DataError
 from harness.kinds.mteb_bridge import (
-    CachedMtebEncoder,
-    evaluate,
+    evaluate_main_score,
+    experiment_rows,
     local_task,
-    numeric_scores,
     sentence_outcome,
 )
 from harness.kinds.outcome import Context, Outcome, Prepared
@@ -110,15 +109,8 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     data: ClassificationData = prepared.payload
     src = source(task.name)
     mteb_task = local_task(src.mteb_class, _dataset(data, task.split))
-    model = CachedMtebEncoder(encoder, ctx, task.name)
-    metrics = evaluate(mteb_task, model, task.split, ctx.batch_size)
-    experiments = metrics.pop("scores_per_experiment", []) or []
-    scores = numeric_scores(metrics)
-    if task.main_score not in scores:
-        raise DataError(data.path, None, None, f"mteb returned no {task.main_score}")
-    query_scores = [(f"experiment-{i}", metric, float(value))
-                    for i, exp in enumerate(experiments)
-                    for metric, value in exp.items() if value is not None]
+    model, metrics, scores = evaluate_main_score(mteb_task, encoder, ctx, task, data.path)
+    query_scores = experiment_rows(metrics)
     extra = {"mteb_task": src.mteb_class, "n_experiments": int(mteb_task.n_experiments),
              "samples_per_label": int(mteb_task.samples_per_label),
              "seed": int(mteb_task.seed), "classifier": repr(mteb_task.evaluator_model),

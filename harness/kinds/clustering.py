@@ -19,12 +19,10 @@ from typing import Any
 from adapters.base import Encoder
 from harness.errors import DataError
 from harness.kinds.mteb_bridge import (
-    CachedMtebEncoder,
-    evaluate,
+    evaluate_main_score,
     label_field,
     label_list_field,
     local_task,
-    numeric_scores,
     read_jsonl,
     sentence_outcome,
     text_field,
@@ -85,11 +83,7 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     task: TaskMeta = prepared.task
     data: ClusteringData = prepared.payload
     mteb_task = mteb_local_task(task, data)
-    model = CachedMtebEncoder(encoder, ctx, task.name)
-    metrics = evaluate(mteb_task, model, task.split, ctx.batch_size)
-    scores = numeric_scores(metrics)
-    if task.main_score not in scores:
-        raise DataError(data.path, None, None, f"mteb returned no {task.main_score}")
+    model, metrics, scores = evaluate_main_score(mteb_task, encoder, ctx, task, data.path)
     rows = []
     for per_level, metric in ((metrics.get("v_measures") or {}, "v_measure"),
                               (metrics.get("ami_scores") or {}, "ami")):

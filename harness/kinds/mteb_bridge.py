@@ -184,6 +184,29 @@ def numeric_scores(metrics: dict[str, Any]) -> dict[str, float]:
             if isinstance(v, int | float) and not isinstance(v, bool) and v == v}
 
 
+def evaluate_main_score(
+    mteb_task: Any, encoder: Encoder, ctx: Context, task: Any, path: Path, why: str = "",
+) -> tuple[CachedMtebEncoder, dict[str, Any], dict[str, float]]:
+    """mteb's evaluation of ``encoder`` (through the cache) on ``task.split``.
+
+    Returns the wrapped encoder (for its costs), mteb's raw score dict and its finite scores; a
+    score dict without ``task.main_score`` is a ``DataError`` on ``path`` (``why`` says why).
+    """
+    model = CachedMtebEncoder(encoder, ctx, task.name)
+    metrics = evaluate(mteb_task, model, task.split, ctx.batch_size)
+    scores = numeric_scores(metrics)
+    if task.main_score not in scores:
+        raise DataError(path, None, None, f"mteb returned no {task.main_score}{why}")
+    return model, metrics, scores
+
+
+def experiment_rows(metrics: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """One row per metric of each of mteb's ``scores_per_experiment`` (None left out)."""
+    experiments = metrics.get("scores_per_experiment") or []
+    return [(f"experiment-{i}", metric, float(value)) for i, exp in enumerate(experiments)
+            for metric, value in exp.items() if value is not None]
+
+
 def sentence_outcome(task: Any, model: CachedMtebEncoder, ctx: Context, scores: dict[str, float],
                      query_scores: list[tuple[str, str, float]], extra: dict[str, Any],
                      n_items: int, n_docs: int = 0,

@@ -17,11 +17,10 @@ from typing import Any
 from adapters.base import Encoder
 from harness.errors import DataError
 from harness.kinds.mteb_bridge import (
-    CachedMtebEncoder,
-    evaluate,
+    evaluate_main_score,
+    experiment_rows,
     label_list_field,
     local_task,
-    numeric_scores,
     read_jsonl,
     sentence_outcome,
     text_field,
@@ -83,14 +82,8 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     task: TaskMeta = prepared.task
     data: MultilabelData = prepared.payload
     mteb_task = mteb_local_task(task, data)
-    model = CachedMtebEncoder(encoder, ctx, task.name)
-    metrics = evaluate(mteb_task, model, task.split, ctx.batch_size)
-    experiments = metrics.pop("scores_per_experiment", []) or []
-    scores = numeric_scores(metrics)
-    if task.main_score not in scores:
-        raise DataError(data.path, None, None, f"mteb returned no {task.main_score}")
-    rows = [(f"experiment-{i}", metric, float(value)) for i, exp in enumerate(experiments)
-            for metric, value in exp.items() if value is not None]
+    model, metrics, scores = evaluate_main_score(mteb_task, encoder, ctx, task, data.path)
+    rows = experiment_rows(metrics)
     extra = {"mteb_task": source(task.name).mteb_class, "per_item": PER_ITEM_NOTE,
              "n_experiments": int(mteb_task.n_experiments),
              "samples_per_label": int(mteb_task.samples_per_label),

@@ -19,10 +19,8 @@ from typing import Any
 from adapters.base import Encoder
 from harness.errors import DataError
 from harness.kinds.mteb_bridge import (
-    CachedMtebEncoder,
-    evaluate,
+    evaluate_main_score,
     local_task,
-    numeric_scores,
     read_jsonl,
     sentence_outcome,
     text_field,
@@ -99,10 +97,7 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     task: TaskMeta = prepared.task
     data: RerankingData = prepared.payload
     mteb_task = mteb_local_task(task, data)
-    model = CachedMtebEncoder(encoder, ctx, task.name)
-    scores = numeric_scores(evaluate(mteb_task, model, task.split, ctx.batch_size))
-    if task.main_score not in scores:
-        raise DataError(data.path, None, None, f"mteb returned no {task.main_score}")
+    model, _, scores = evaluate_main_score(mteb_task, encoder, ctx, task, data.path)
     per_query = mteb_task.per_query or {}
     rows = [(qid, metric_name(metric), float(value)) for qid, metrics in per_query.items()
             for metric, value in metrics.items()]

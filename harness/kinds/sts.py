@@ -14,10 +14,8 @@ from pathlib import Path
 from adapters.base import Encoder
 from harness.errors import DataError
 from harness.kinds.mteb_bridge import (
-    CachedMtebEncoder,
-    evaluate,
+    evaluate_main_score,
     local_task,
-    numeric_scores,
     sentence_outcome,
 )
 from harness.kinds.outcome import Context, Outcome, Prepared
@@ -118,10 +116,7 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     data: StsData = prepared.payload
     src = source(task.name)
     mteb_task = local_task(src.mteb_class, _dataset(data))
-    model = CachedMtebEncoder(encoder, ctx, task.name)
-    scores = numeric_scores(evaluate(mteb_task, model, task.split, ctx.batch_size))
-    if task.main_score not in scores:
-        raise DataError(data.path, None, None, f"mteb returned no {task.main_score}")
+    model, _, scores = evaluate_main_score(mteb_task, encoder, ctx, task, data.path)
 
     cosine = (mteb_task.predictions or {}).get("cosine_scores") or []
     query_scores = [(pid, "cosine_similarity", float(c)) for pid, c in zip(data.pair_ids, cosine,

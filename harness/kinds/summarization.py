@@ -18,11 +18,9 @@ from typing import Any
 from adapters.base import Encoder
 from harness.errors import DataError
 from harness.kinds.mteb_bridge import (
-    CachedMtebEncoder,
-    evaluate,
+    evaluate_main_score,
     local_task,
     number_field,
-    numeric_scores,
     read_jsonl,
     sentence_outcome,
     text_field,
@@ -100,11 +98,9 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     task: TaskMeta = prepared.task
     data: SummarizationData = prepared.payload
     mteb_task = mteb_local_task(task, data)
-    model = CachedMtebEncoder(encoder, ctx, task.name)
-    scores = numeric_scores(evaluate(mteb_task, model, task.split, ctx.batch_size))
-    if task.main_score not in scores:
-        raise DataError(data.path, None, None, f"mteb returned no {task.main_score} (a text "
-                        "whose relevance scores are all equal has no correlation)")
+    model, _, scores = evaluate_main_score(
+        mteb_task, encoder, ctx, task, data.path,
+        " (a text whose relevance scores are all equal has no correlation)")
     rows = per_text_rows(data.ids, mteb_task.predictions or {})
     extra = {"mteb_task": source(task.name).mteb_class, "n_texts": len(data.ids),
              "n_machine_summaries": sum(len(m) for m in data.machine),

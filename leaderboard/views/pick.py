@@ -6,11 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from harness.decide.load import MAIN
 from harness.decide.pick import constraints, pick
 from harness.errors import HarnessError
 from leaderboard import decide_data as dd
-from leaderboard import queries as q
 from leaderboard import state, ui
 
 st.title("Pick under a budget")
@@ -19,15 +17,8 @@ runs = ui.runs_or_stop(ver)
 all_tasks = sorted(runs["task"].unique())
 default_task = runs["task"].value_counts().idxmax()
 
-c1, c2 = st.columns([2, 1])
-tasks = state.bind(c1.multiselect, "Tasks (quality: the mean over them)", "tasks", "pk_tasks",
-                   [default_task], kind=list, options=all_tasks)
-if not tasks:
-    st.warning("Select at least one task.")
-    st.stop()
-tasks_key = tuple(sorted(tasks))
-metrics = [MAIN, *q.metrics_for(ver, tasks_key)]
-metric = state.bind(c2.selectbox, "Quality metric", "metric", "pk_metric", MAIN, options=metrics)
+tasks_key, metric = dd.tasks_and_metric(ver, all_tasks, "Tasks (quality: the mean over them)",
+                                        [default_task], "pk")
 
 st.markdown("**Budget** (0 or empty: no limit)")
 b = st.columns(6)

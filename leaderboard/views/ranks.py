@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from harness.decide.load import MAIN
 from leaderboard import decide_data as dd
-from leaderboard import queries as q
-from leaderboard import state, ui
+from leaderboard import ui
 
 st.title("Ranks with ties")
 ver = ui.version()
 runs = ui.runs_or_stop(ver)
 all_tasks = sorted(runs["task"].unique())
-c1, c2 = st.columns([2, 1])
-tasks = state.bind(c1.multiselect, "Tasks", "tasks", "rk_tasks", all_tasks, kind=list,
-                   options=all_tasks)
-if not tasks:
-    st.warning("Select at least one task.")
-    st.stop()
-tasks_key = tuple(sorted(tasks))
-metrics = [MAIN, *q.metrics_for(ver, tasks_key)]
-metric = state.bind(c2.selectbox, "Quality metric", "metric", "rk_metric", MAIN, options=metrics)
+tasks_key, metric = dd.tasks_and_metric(ver, all_tasks, "Tasks", all_tasks, "rk")
 ranking = dd.ranking(ver, tasks_key, metric)
 if ranking.frame.empty:
     st.info("No entry covers every selected task.")
