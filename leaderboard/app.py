@@ -56,9 +56,8 @@ if page.url_path in ("", "leaderboard", "tradeoff"):  # restore their selections
         current = q.current_runs(q.db_version())
         tasks = sorted(current["task"].unique())
         state.restore_existing(page.url_path or "leaderboard", {
-            "lb_types": sorted(current["task_type"].unique()), "lb_tasks": tasks,
-            "lb_families": sorted(current["family"].unique()), "lb_sort": ["mean", *tasks,
-                                                                           "model"],
+            "lb_tasks": tasks, "lb_families": sorted(current["family"].unique()),
+            "lb_sort": ["mean", "Borda", *tasks, "model"],
             "to_tasks": tasks})
     except q.BoardError:
         pass  # the page itself shows the error

@@ -82,8 +82,8 @@ def bind(widget: Callable[..., Any], label: str, param: str, key: str, default: 
 # them to the URL after each page run, so their selections are in every link too (compare,
 # drill-down and run already read theirs back; the others restore when they adopt ``bind``).
 EXISTING_PAGES: dict[str, dict[str, str]] = {
-    "leaderboard": {"lb_types": "types", "lb_tasks": "tasks", "lb_families": "families",
-                    "lb_search": "search", "lb_sort": "sort"},
+    "leaderboard": {"lb_tasks": "tasks", "lb_families": "families", "lb_search": "search",
+                    "lb_sort": "sort", "lb_variants": "variants"},
     "tradeoff": {"to_tasks": "tasks", "to_metric": "metric", "to_cost": "cost", "to_log": "log"},
     "compare": {"cmp_task": "task", "cmp_a": "a", "cmp_b": "b", "cmp_metric": "metric",
                 "cmp_n": "n"},
@@ -92,7 +92,7 @@ EXISTING_PAGES: dict[str, dict[str, str]] = {
 
 
 # Their kinds where not a plain string (the widgets' own options are passed in by app.py).
-_KINDS: dict[str, type] = {"lb_types": list, "lb_tasks": list, "lb_families": list,
+_KINDS: dict[str, type] = {"lb_tasks": list, "lb_families": list, "lb_variants": bool,
                            "to_tasks": list, "to_log": bool}
 
 

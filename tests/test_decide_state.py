@@ -35,12 +35,14 @@ def app(decide_db: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811, ANN201
 
 
 def test_leaderboard_link_restores_and_change_is_written(app) -> None:  # noqa: ANN001
-    at = app(None, families="dense", search="MiniLM", sort="SciFact", types="retrieval,bogus")
+    at = app(None, families="dense", search="MiniLM", sort="SciFact", tasks="SciFact,bogus",
+             variants="1")
     assert at.multiselect(key="lb_families").value == ["dense"]
     assert at.text_input(key="lb_search").value == "MiniLM"
     assert at.selectbox(key="lb_sort").value == "SciFact"
-    assert at.multiselect(key="lb_types").value == ["retrieval"]  # 'bogus' dropped
-    assert at.query_params["types"] == "retrieval"
+    assert at.multiselect(key="lb_tasks").value == ["SciFact"]  # 'bogus' dropped
+    assert at.query_params["tasks"] == "SciFact"
+    assert at.toggle(key="lb_variants").value is True
     at.text_input(key="lb_search").input("L6-v2").run()
     assert at.query_params["search"] == "L6-v2"
 

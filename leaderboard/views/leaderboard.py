@@ -34,10 +34,12 @@ def _tasks_edited() -> None:
 
 
 all_tasks = sorted(runs["task"].unique())
-if "lb_tasks" not in st.session_state or st.session_state.get("_lb_ver") != ver:
+if "lb_tasks" not in st.session_state:  # first visit: the default preset
     st.session_state["lb_preset"] = pr.COVERED
     st.session_state["lb_tasks"] = named[pr.COVERED]
-    st.session_state["_lb_ver"] = ver
+else:  # tasks from a link (app.py restores them) or this session: keep those still stored
+    st.session_state["lb_tasks"] = [t for t in st.session_state["lb_tasks"] if t in all_tasks]
+    _tasks_edited()  # the preset box names the preset these tasks form, if any
 c0, c1, c2, c3 = st.columns([1.2, 2, 1, 1])
 c0.selectbox("Benchmark", choices, key="lb_preset", on_change=_apply_preset,
              help="The default: the largest set of tasks that at least three entries cover "
