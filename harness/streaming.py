@@ -23,26 +23,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness.errors import DataError, HarnessError
-from harness.tasks.beir import _id_of, _jsonl, _text_of, document_text
+from harness.tasks.beir import corpus_records, document_text, judged_queries
 
 if TYPE_CHECKING:
     from adapters.base import Encoder
     from harness.cache import EmbeddingCache
-
-
-def corpus_records(path: Path) -> Iterator[tuple[int, str, str]]:
-    """(line, id, rendered text) per document, validated like ``read_corpus`` (ids unique)."""
-    seen: dict[str, int] = {}
-    for lineno, obj in _jsonl(path):
-        doc_id = _id_of(obj, path, lineno)
-        if doc_id in seen:
-            raise DataError(path, lineno, "_id",
-                            f"duplicate id {doc_id!r} (first on line {seen[doc_id]})")
-        seen[doc_id] = lineno
-        if "text" not in obj:
-            raise DataError(path, lineno, "text", "missing")
-        yield lineno, doc_id, document_text(_text_of(obj, path, lineno, "title"),
-                                            _text_of(obj, path, lineno, "text"))
 
 
 class LazyTexts(Sequence[str]):
@@ -112,29 +97,6 @@ class StreamedRun:
     encode_seconds: float
 
 
-def _queries_and_qrels(folder: Path, split: str, doc_ids: Sequence[str],
-                       ) -> tuple[list[str], list[str], dict[str, dict[str, int]]]:
-    """Judged query ids and texts (file order) and qrels, validated as ``load_beir`` does."""
-    from harness.tasks.beir import read_qrels, read_queries
-
-    queries_path, qrels_path = folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"
-    for path in (queries_path, qrels_path):
-        if not path.is_file():
-            raise HarnessError(f"{path}: file not found")
-    queries, known = read_queries(queries_path), set(doc_ids)
-    qrels: dict[str, dict[str, int]] = {}
-    for lineno, qid, doc_id, score in read_qrels(qrels_path):
-        if qid not in queries:
-            raise DataError(qrels_path, lineno, "query-id", f"unknown query {qid!r}")
-        if doc_id not in known:
-            raise DataError(qrels_path, lineno, "corpus-id", f"unknown document {doc_id!r}")
-        qrels.setdefault(qid, {})[doc_id] = score
-    query_ids = [q for q in queries if q in qrels]
-    if not query_ids:
-        raise DataError(qrels_path, None, None, f"no queries with judgments for split '{split}'")
-    return query_ids, [queries[q] for q in query_ids], qrels
-
-
 def stream_retrieval(folder: Path, encoder: Encoder, cache: EmbeddingCache, *,
                      split: str = "test",
                      k: int = 1000, batch_size: int = 32) -> StreamedRun:
@@ -144,7 +106,7 @@ def stream_retrieval(folder: Path, encoder: Encoder, cache: EmbeddingCache, *,
     from harness.search.exact import search_blocks
 
     corpus = StreamedCorpus.open(folder / "corpus.jsonl", cache.chunk_size)
-    query_ids, query_texts, qrels = _queries_and_qrels(folder, split, corpus.ids)
+    query_ids, query_texts, qrels = judged_queries(folder, split, corpus.ids)
     queries = cache.encode(encoder, query_texts, "query", batch_size=batch_size)
     if not isinstance(queries.embeddings, DenseEmbeddings):
         raise HarnessError(f"{encoder.meta.name}: streaming search supports dense models only")

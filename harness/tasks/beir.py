@@ -7,6 +7,7 @@ encoded or stored. Documents are rendered as MTEB renders them: ``title + " " + 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from harness.errors import DataError, HarnessError
@@ -47,39 +48,40 @@ def document_text(title: str, text: str) -> str:
     return f"{title} {text}".strip() if title else text.strip()
 
 
+def _records(path: Path) -> Iterator[tuple[int, str, dict]]:
+    """(line, id, object) per JSON line of a corpus or queries file: ids unique, 'text' present."""
+    seen: dict[str, int] = {}
+    for lineno, obj in jsonl_objects(path):
+        record_id = _id_of(obj, path, lineno)
+        if record_id in seen:
+            raise DataError(path, lineno, "_id",
+                            f"duplicate id {record_id!r} (first on line {seen[record_id]})")
+        seen[record_id] = lineno
+        if "text" not in obj:
+            raise DataError(path, lineno, "text", "missing")
+        yield lineno, record_id, obj
+
+
+def corpus_records(path: Path) -> Iterator[tuple[int, str, str]]:
+    """(line, id, rendered text) per document, one at a time (streaming reads it this way)."""
+    for lineno, doc_id, obj in _records(path):
+        yield lineno, doc_id, document_text(_text_of(obj, path, lineno, "title"),
+                                            _text_of(obj, path, lineno, "text"))
+
+
 def read_corpus(path: Path) -> tuple[list[str], list[str]]:
     ids: list[str] = []
     texts: list[str] = []
-    seen: dict[str, int] = {}
-    for lineno, obj in jsonl_objects(path):
-        doc_id = _id_of(obj, path, lineno)
-        if doc_id in seen:
-            raise DataError(path, lineno, "_id",
-                            f"duplicate id {doc_id!r} (first on line {seen[doc_id]})")
-        seen[doc_id] = lineno
-        if "text" not in obj:
-            raise DataError(path, lineno, "text", "missing")
+    for _, doc_id, text in corpus_records(path):
         ids.append(doc_id)
-        texts.append(document_text(_text_of(obj, path, lineno, "title"),
-                                   _text_of(obj, path, lineno, "text")))
+        texts.append(text)
     if not ids:
         raise DataError(path, None, None, "corpus is empty")
     return ids, texts
 
 
 def read_queries(path: Path) -> dict[str, str]:
-    queries: dict[str, str] = {}
-    seen: dict[str, int] = {}
-    for lineno, obj in jsonl_objects(path):
-        qid = _id_of(obj, path, lineno)
-        if qid in seen:
-            raise DataError(path, lineno, "_id",
-                            f"duplicate id {qid!r} (first on line {seen[qid]})")
-        seen[qid] = lineno
-        if "text" not in obj:
-            raise DataError(path, lineno, "text", "missing")
-        queries[qid] = _text_of(obj, path, lineno, "text")
-    return queries
+    return {qid: _text_of(obj, path, lineno, "text") for lineno, qid, obj in _records(path)}
 
 
 def read_qrels(path: Path) -> list[tuple[int, str, str, int]]:
@@ -115,18 +117,18 @@ def read_qrels(path: Path) -> list[tuple[int, str, str, int]]:
     return rows
 
 
-def load_beir(folder: Path, split: str = "test") -> RetrievalData:
-    corpus_path = folder / "corpus.jsonl"
-    queries_path = folder / "queries.jsonl"
-    qrels_path = folder / "qrels" / f"{split}.tsv"
-    for path in (corpus_path, queries_path, qrels_path):
+def judged_queries(folder: Path, split: str, doc_ids: Iterable[str],
+                   ) -> tuple[list[str], list[str], dict[str, dict[str, int]]]:
+    """The split's judged query ids and texts (file order, as MTEB) and their qrels, every qrels
+    row checked against the queries and the corpus ids."""
+    queries_path, qrels_path = folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"
+    for path in (queries_path, qrels_path):
         if not path.is_file():
             raise HarnessError(f"{path}: file not found")
-    doc_ids, doc_texts = read_corpus(corpus_path)
-    known_docs = set(doc_ids)
     queries = read_queries(queries_path)
     if not queries:
         raise DataError(queries_path, None, None, "no queries in file")
+    known_docs = set(doc_ids)
     qrels: dict[str, dict[str, int]] = {}
     for lineno, qid, doc_id, score in read_qrels(qrels_path):
         if qid not in queries:
@@ -134,27 +136,28 @@ def load_beir(folder: Path, split: str = "test") -> RetrievalData:
         if doc_id not in known_docs:
             raise DataError(qrels_path, lineno, "corpus-id", f"unknown document {doc_id!r}")
         qrels.setdefault(qid, {})[doc_id] = score
-    # MTEB evaluates the queries that have judgments for the split, in file order.
     query_ids = [qid for qid in queries if qid in qrels]
     if not query_ids:
         raise DataError(qrels_path, None, None, f"no queries with judgments for split '{split}'")
     empty = [qid for qid in query_ids if not queries[qid].strip()]
     if empty:
         raise DataError(queries_path, None, "text", f"empty query text for id {empty[0]!r}")
+    return query_ids, [queries[q] for q in query_ids], qrels
+
+
+def load_beir(folder: Path, split: str = "test") -> RetrievalData:
+    corpus_path = folder / "corpus.jsonl"
+    files = [corpus_path, folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"]
+    for path in files:
+        if not path.is_file():
+            raise HarnessError(f"{path}: file not found")
+    doc_ids, doc_texts = read_corpus(corpus_path)
+    query_ids, query_texts, qrels = judged_queries(folder, split, doc_ids)
     return RetrievalData(
         corpus_ids=tuple(doc_ids),
         corpus_texts=tuple(doc_texts),
         query_ids=tuple(query_ids),
-        query_texts=tuple(queries[q] for q in query_ids),
+        query_texts=tuple(query_texts),
         qrels=qrels,
-        data_sha256=file_sha256([corpus_path, queries_path, qrels_path]),
+        data_sha256=file_sha256(files),
     )
-
-
-def download_beir(name: str, url: str, dest: Path) -> Path:  # pragma: no cover - needs network
-    """The standard BEIR download path, for users with a network (never used by tests)."""
-    from beir import util
-
-    if (dest / name).is_dir():
-        return dest / name
-    return Path(util.download_and_unzip(url, str(dest)))
