@@ -71,3 +71,7 @@ def make_beir_subset(data_root: Path, dest: Path, name: str, n_queries: int,
 def scifact_subset(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Data root of a ~440-document, 40-query real SciFact subset (task name 'SciFact')."""
     return make_scifact_subset(data_root, tmp_path_factory.mktemp("scifact-subset"))
+
+
+# h-fuse: every study's small run in one store, shared by test_studies and its browser test
+from tests.studies_fixture import studied  # noqa: E402, F401

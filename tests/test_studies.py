@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 from harness.data_root import REPO_ROOT
 from harness.studies.spec import all_studies, load_study
 from tests.helpers import cli
-from tests.studies_fixture import studied  # noqa: F401 - the session fixture
 
 SEVEN = {"hybrid", "distractors", "hnsw-rank-shift", "muvera-candidates", "sparse-latency",
          "matryoshka-2d", "binary-rescore"}
@@ -25,7 +24,7 @@ def _result(db: Path, name: str) -> dict:
     return json.loads((db.parent / "studies" / f"{name}.json").read_text())
 
 
-def test_ls_lists_the_seven(studied: Path) -> None:  # noqa: F811
+def test_ls_lists_the_seven(studied: Path) -> None:
     out = cli("study", "ls", "--db", studied)
     assert out.exit_code == 0
     assert {line.split()[0] for line in out.output.splitlines()} == SEVEN
@@ -33,7 +32,7 @@ def test_ls_lists_the_seven(studied: Path) -> None:  # noqa: F811
     assert {s.name for s in all_studies()} == SEVEN
 
 
-def test_rerun_reuses_stored_runs(studied: Path, scifact_subset: Path, shared_cache: Path) -> None:  # noqa: F811
+def test_rerun_reuses_stored_runs(studied: Path, scifact_subset: Path, shared_cache: Path) -> None:
     con = duckdb.connect(str(studied), read_only=True)
     before = con.execute("SELECT count(*) FROM runs").fetchone()[0]
     con.close()
@@ -46,7 +45,7 @@ def test_rerun_reuses_stored_runs(studied: Path, scifact_subset: Path, shared_ca
     con.close()
 
 
-def test_hybrid_rows_are_stored_runs(studied: Path) -> None:  # noqa: F811
+def test_hybrid_rows_are_stored_runs(studied: Path) -> None:
     rows = _result(studied, "hybrid")["rows"]
     models = {r["model"] for r in rows}
     assert "fuse:rrf:wordllama-l2-256+bm25:k=60" in models
@@ -59,7 +58,7 @@ def test_hybrid_rows_are_stored_runs(studied: Path) -> None:  # noqa: F811
     assert "best fusion" in _result(studied, "hybrid")["summary"]
 
 
-def test_distractors_start_from_the_plain_run(studied: Path) -> None:  # noqa: F811
+def test_distractors_start_from_the_plain_run(studied: Path) -> None:
     """With no distractors the full-dimension score is the stored plain run's, computed apart."""
     rows = _result(studied, "distractors")["rows"]
     con = duckdb.connect(str(studied), read_only=True)
@@ -74,7 +73,7 @@ def test_distractors_start_from_the_plain_run(studied: Path) -> None:  # noqa: F
     assert len(sizes) == 3 and sizes[-1] - sizes[0] == 2000
 
 
-def test_hnsw_shift_counts_every_true_neighbour(studied: Path) -> None:  # noqa: F811
+def test_hnsw_shift_counts_every_true_neighbour(studied: Path) -> None:
     rows = _result(studied, "hnsw-rank-shift")["rows"]
     assert [r["efs"] for r in rows] == [16, 64]
     for r in rows:
@@ -84,7 +83,7 @@ def test_hnsw_shift_counts_every_true_neighbour(studied: Path) -> None:  # noqa:
         assert r["max_abs_shift"] >= r["mean_abs_shift"] >= 0
 
 
-def test_muvera_sparse_matryoshka_binary(studied: Path) -> None:  # noqa: F811
+def test_muvera_sparse_matryoshka_binary(studied: Path) -> None:
     muvera = [r for r in _result(studied, "muvera-candidates")["rows"] if r["candidates"]]
     assert [r["candidates"] for r in muvera] == [10, 50]
     assert all(0 <= r["fidelity_recall@10"] <= 1 for r in muvera)
@@ -110,7 +109,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 @pytest.mark.parametrize(("text", "where"), [
-    ("name: x\ntitle: t\n", "x.yaml:1: field 'claim' missing"),
+    ("name: x\ntitle: t\n", "x.yaml: field 'claim' missing"),
     ("name: x\ntitle: t\nclaim: {text: a, citation: b, paper_value: c}\nmeasure: nope\n"
      "grid: {}\nplot: {x: a, y: b}\n", "x.yaml:4: field 'measure'"),
     ("name: x\ntitle: t\nclaim: {text: a, citation: b, paper_value: c}\nmeasure: runs\n"
@@ -134,7 +133,7 @@ def test_unknown_study_exits_2() -> None:
 
 
 @pytest.fixture
-def board(studied: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:  # noqa: F811
+def board(studied: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     monkeypatch.setenv("HARNESS_BOARD_DB", str(studied))
     at = AppTest.from_file(str(REPO_ROOT / "leaderboard" / "app.py"), default_timeout=90)
     at.run()
@@ -143,7 +142,7 @@ def board(studied: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]: 
     st.cache_data.clear()
 
 
-def test_studies_page_renders_every_study(board: AppTest, studied: Path) -> None:  # noqa: F811
+def test_studies_page_renders_every_study(board: AppTest, studied: Path) -> None:
     board.switch_page("views/studies.py")
     board.run()
     assert not board.exception, [e.message for e in board.exception]

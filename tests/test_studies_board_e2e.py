@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from harness.studies.spec import all_studies
-from tests.studies_fixture import studied  # noqa: F401 - the session fixture
 from tests.test_board_e2e import ARGS, ARTIFACTS, CHROMIUM, board_url, pytestmark  # noqa: F401
 
 
 @pytest.fixture
-def board_db(studied: Path) -> Path:  # noqa: F811 - the board_url fixture serves this file
+def board_db(studied: Path) -> Path:  # the board_url fixture starts the board on this file
     return studied
 
 

@@ -35,7 +35,8 @@ def _figure(study, frame: pd.DataFrame) -> go.Figure:  # noqa: ANN001 - a Study
     for name, part in groups:
         part = part.dropna(subset=[plot.y])
         if plot.kind == "bar":
-            fig.add_bar(x=part[plot.x].astype(str), y=part[plot.y], name=str(name))
+            labels = part[plot.x].astype(str).replace({"": "plain", "None": "plain"})
+            fig.add_bar(x=labels, y=part[plot.y], name=str(name))
         else:
             part = part.sort_values(plot.x)
             fig.add_scatter(x=part[plot.x], y=part[plot.y], mode="lines+markers", name=str(name))
