@@ -26,9 +26,6 @@ from adapters.precision import (
 from harness.embeddings import DenseEmbeddings
 from harness.errors import HarnessError
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
 
 @lru_cache(maxsize=32)
 def _revision(*paths: Path) -> str:

@@ -14,28 +14,17 @@ late-interaction baseline ("minilm-maxsim").
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from adapters import precision as prec
 from adapters.base import ModelMeta, Side, hash_files
 from adapters.dense import minilm_dir
-from adapters.precision import (
-    autocast,
-    check_precision,
-    precision_options,
-    quiet_loading,
-    resolve_device,
-    set_encode_threads,
-)
 from adapters.registry import _e, register
 from harness.embeddings import MultiVectorEmbeddings
 from harness.errors import HarnessError
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def _projection_layers(folder: Path) -> list[tuple[np.ndarray, np.ndarray | None]]:
@@ -67,8 +56,8 @@ class TokenEmbeddingAdapter:
                  max_length: int = 256, storage: str = "float16", license: str = "unknown",
                  dim: int = 384, precision: str = "fp32", device: str = "auto") -> None:
         self.folder = Path(path)
-        self.device = resolve_device(device)
-        check_precision(precision, self.device, name)
+        self.device = prec.resolve_device(device)
+        prec.check_precision(precision, self.device, name)
         self.precision = precision
         weights = sorted(self.folder.rglob("*.safetensors"))
         if not weights:
@@ -89,7 +78,7 @@ class TokenEmbeddingAdapter:
             options=(("tokens", "all"), ("normalize", "l2"), ("storage", storage),
                      ("max_length", str(max_length)), ("query_prefix", self.query_prefix),
                      ("document_prefix", self.document_prefix),
-                     *precision_options(precision)),
+                     *prec.precision_options(precision)),
         )
         self._model = None
 
@@ -99,8 +88,8 @@ class TokenEmbeddingAdapter:
             from sentence_transformers.models import Transformer
 
             # Only the Transformer module: Pooling/Normalize/Dense would act on sentence vectors.
-            set_encode_threads()
-            with quiet_loading():
+            prec.set_encode_threads()
+            with prec.quiet_loading():
                 transformer = Transformer(str(self.folder), max_seq_length=self.max_length)
                 self._model = SentenceTransformer(modules=[transformer], device=self.device)
         return self._model
@@ -112,7 +101,7 @@ class TokenEmbeddingAdapter:
             return MultiVectorEmbeddings(np.zeros((0, self.meta.dim or 0), self.storage),
                                          np.zeros(1, dtype=np.int64))
         model = self._load()
-        with autocast(self.precision, self.device):
+        with prec.autocast(self.precision, self.device):
             per_item = model.encode([prefix + t for t in texts], batch_size=batch_size,
                                     output_value="token_embeddings", convert_to_numpy=False,
                                     show_progress_bar=False)

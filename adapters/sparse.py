@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,9 +22,6 @@ from adapters.dense import _package_dir
 from adapters.registry import _e, register
 from harness.embeddings import SparseEmbeddings
 from harness.errors import HarnessError
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 BERT_VOCAB = 30522
 

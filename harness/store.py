@@ -362,15 +362,22 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
 
 
-def _bulk(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key: str) -> None:
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
+                  **leading: str) -> None:
+    """Insert ``frame`` into ``table`` with constant ``leading`` columns put first (in order)."""
     if frame.empty:
         return
-    frame.insert(0, "run_key", key)
-    con.register("_bulk_frame", frame)
+    for position, (column, value) in enumerate(leading.items()):
+        frame.insert(position, column, value)
+    con.register("_insert_frame", frame)
     try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM _bulk_frame")
+        con.execute(f"INSERT INTO {table} SELECT * FROM _insert_frame")
     finally:
-        con.unregister("_bulk_frame")
+        con.unregister("_insert_frame")
+
+
+def _bulk(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key: str) -> None:
+    _insert_frame(con, table, frame, run_key=key)
 
 
 def _write_task_items(con: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
@@ -381,13 +388,4 @@ def _write_task_items(con: duckdb.DuckDBPyConnection, record: RunRecord) -> None
         return
     for table, rows in (("task_queries", record.task_queries),
                         ("task_qrels", record.task_qrels)):
-        frame = pd.DataFrame(list(rows))
-        if frame.empty:
-            continue
-        frame.insert(0, "data_sha256", sha)
-        frame.insert(0, "task", task)
-        con.register("_items", frame)
-        try:
-            con.execute(f"INSERT INTO {table} SELECT * FROM _items")
-        finally:
-            con.unregister("_items")
+        _insert_frame(con, table, pd.DataFrame(list(rows)), task=task, data_sha256=sha)
