@@ -3,43 +3,22 @@
 Opens every page by its URL, checks the default leaderboard (three models with a mean), changes a
 filter, sees the table change, opens the trade-off page and a Run page whose published score comes
 from ci/expected/published.yaml (the served copy has no imported scores), and saves screenshots to
-results/artifacts/. Skips only when Debian's Chromium is genuinely absent
+results/artifacts/. Fails when Debian's Chromium is absent
 (`bash scripts/setup-browser.sh` as root installs it).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.data_root import REPO_ROOT
+from tests.browser import ARGS, ARTIFACTS, CHROMIUM, chromium_installed, served_board  # noqa: F401
 from tests.test_board_data import board_db  # noqa: F401 - the shared session fixture
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = REPO_ROOT / "results" / "artifacts"
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
-    reason="Debian's chromium is not installed (run `bash scripts/setup-browser.sh` as root)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -61,31 +40,8 @@ def served_db(board_db: Path, tmp_path: Path) -> Path:  # noqa: F811
 
 @pytest.fixture
 def board_url(served_db: Path) -> Iterator[str]:
-    port = _free_port()
-    log = (served_db.parent / "board-e2e.log").open("w")
-    # This checkout's CLI (PYTHONPATH is inherited), not whatever `harness` the venv installed.
-    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "board", "--db", str(served_db),
-                             "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"harness board did not start: {(served_db.parent / 'board-e2e.log')}"
-                            f"\n{(served_db.parent / 'board-e2e.log').read_text()[-2000:]}")
-            time.sleep(0.5)
+    with served_board(served_db, served_db.parent / "board-e2e.log") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the board's own process group (started above)
-        proc.wait(timeout=20)
-        log.close()
 
 
 def _grid_text(page) -> str:  # noqa: ANN001 - a Playwright page

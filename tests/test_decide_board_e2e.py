@@ -11,13 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -25,53 +18,17 @@ from urllib.parse import parse_qs, urlparse
 import duckdb
 import pytest
 
-from harness.data_root import REPO_ROOT
+from tests.browser import ARGS, ARTIFACTS, CHROMIUM, chromium_installed, served_board  # noqa: F401
 from tests.helpers import cli
 from tests.test_decide_cli import decide_db  # noqa: F401 - the shared session fixture
 from tests.test_decide_texts import HARD_SQL
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = REPO_ROOT / "results" / "artifacts"
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
-    reason="Debian's chromium is not installed (run `bash scripts/setup-browser.sh` as root)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def board_url(decide_db: Path, scifact_subset: Path) -> Iterator[str]:  # noqa: F811
-    port = _free_port()
-    log_path = decide_db.parent / "decide-board.log"
     env = {**os.environ, "HARNESS_DATA": str(scifact_subset)}  # documents for head-to-head
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "board", "--db",
-                                 str(decide_db), "--port", str(port)], env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"harness board did not start:\n{log_path.read_text()[-2000:]}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)  # the board's own process group (started above)
-            proc.wait(timeout=20)
+    with served_board(decide_db, decide_db.parent / "decide-board.log", env) as url:
+        yield url
 
 
 def _cli_best(db: Path, *args: str) -> str:

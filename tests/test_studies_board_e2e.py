@@ -1,6 +1,6 @@
 """The Studies page in headless Chromium (Playwright) on a store filled by every study's small
 run: every study's heading, claim and plot is drawn; a full-page screenshot is saved to
-results/artifacts/board-studies.png. Skips only when Debian's Chromium is absent."""
+results/artifacts/board-studies.png. Fails when Debian's Chromium is absent."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.studies.spec import all_studies
-from tests.test_board_e2e import ARGS, ARTIFACTS, CHROMIUM, board_url, pytestmark  # noqa: F401
+from tests.browser import ARGS, ARTIFACTS, CHROMIUM, chromium_installed  # noqa: F401
+from tests.test_board_e2e import board_url  # noqa: F401
 
 
 @pytest.fixture
