@@ -20,7 +20,9 @@ from harness.environment import environment
 def _sections(only: list[str]) -> list[str]:
     import bench as pkg
 
-    names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
+    # a module named _x is a part of another section (e.g. board's decision pages), not its own
+    names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)
+                   if not m.name.startswith("_"))
     return [n for n in names if not only or n in only]
 
 

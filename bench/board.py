@@ -260,7 +260,11 @@ def run(out_dir: Path) -> dict[str, Any]:
              "headless Chromium on `harness board`, navigation until the grid holds a model "
              "name, click until the caption shows the new selection",
              *([f"browser not measured: {b}"] if isinstance(b, str) else [])]
-    return {"figures": figures, "notes": notes}
+    # the decision pages (Ranks, Pick) on their own full-coverage 1,000 x 60 store
+    from bench._decision_pages import run as decision_pages
+
+    pages = decision_pages(out_dir)
+    return {"figures": figures + pages["figures"], "notes": notes + pages["notes"]}
 
 
 if __name__ == "__main__":
