@@ -35,19 +35,29 @@ def for_similarity(v: np.ndarray, similarity: str) -> np.ndarray:
     return normalise(v) if similarity == "cosine" else np.ascontiguousarray(v, np.float32)
 
 
+class _OneRowPerItem:
+    """Items are the rows of one (n, d) array, dense or sparse: length and width come from it."""
+
+    def _rows(self) -> Any:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return int(self._rows().shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self._rows().shape[1])
+
+
 @dataclass(frozen=True)
-class DenseEmbeddings:
+class DenseEmbeddings(_OneRowPerItem):
     vectors: np.ndarray  # (n, d) float32 (or a quantised dtype after compression)
     similarity: Similarity = "cosine"
 
     kind = "dense"
 
-    def __len__(self) -> int:
-        return int(self.vectors.shape[0])
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1])
+    def _rows(self) -> np.ndarray:
+        return self.vectors
 
     @property
     def nbytes(self) -> int:
@@ -71,7 +81,7 @@ class DenseEmbeddings:
 
 
 @dataclass(frozen=True)
-class SparseEmbeddings:
+class SparseEmbeddings(_OneRowPerItem):
     """A CSR matrix over a vocabulary.
 
     ``vocabulary`` is None when columns are the model's own token ids (SPLADE: wordpiece ids, so
@@ -88,12 +98,8 @@ class SparseEmbeddings:
 
     kind = "sparse"
 
-    def __len__(self) -> int:
-        return int(self.matrix.shape[0])
-
-    @property
-    def dim(self) -> int:
-        return int(self.matrix.shape[1])
+    def _rows(self) -> sp.csr_matrix:
+        return self.matrix
 
     @property
     def nbytes(self) -> int:

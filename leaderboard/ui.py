@@ -4,7 +4,8 @@ and reading page state from the URL so every view can be linked."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -97,3 +98,11 @@ def csv_button(frame: pd.DataFrame, name: str, label: str = "Download CSV",
                key: str | None = None) -> None:
     st.download_button(label, frame.to_csv(index=False).encode(), file_name=f"{name}.csv",
                        mime="text/csv", key=key or f"csv-{name}")
+
+
+def score_table(frame: Any, key: str, score_columns: Iterable[str], **columns: Any) -> None:
+    """A read-only table of main scores: ``score_columns`` shown to 4 decimals, ``columns`` (by
+    column name) configured as given, missing values as a dash."""
+    score = st.column_config.NumberColumn(format="%.4f")
+    st.dataframe(frame, hide_index=True, key=key, placeholder="—",
+                 column_config={**{c: score for c in score_columns}, **columns})

@@ -29,6 +29,19 @@ from harness.errors import DataError, HarnessError
 from harness.kinds.outcome import Context, Outcome
 
 
+@dataclass(frozen=True)
+class SentencePairs:
+    """Sentence pairs with one gold value each: an STS score on the data set's own scale, or a
+    pair-classification label (0/1). Loaded and validated before any model work."""
+
+    pair_ids: tuple[str, ...]
+    sentence1: tuple[str, ...]
+    sentence2: tuple[str, ...]
+    gold: tuple[float, ...]
+    data_sha256: str
+    path: Path
+
+
 @dataclass
 class EncodeStats:
     """What the wrapped encoder did, for the run's costs and timings."""
@@ -112,6 +125,18 @@ class CachedMtebEncoder:
 def mteb_class(path: str) -> type:
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def one_split_task(task: Any, columns: dict[str, list], capture: bool = True) -> Any:
+    """mteb's own task class for the registered ``task`` (a TaskMeta) over one local split whose
+    columns are given, with the task's registered protocol overrides."""
+    from datasets import Dataset, DatasetDict
+
+    from harness.tasks.mteb_tasks import source
+
+    src = source(task.name)
+    dataset = DatasetDict({task.split: Dataset.from_dict(columns)})
+    return local_task(src.mteb_class, dataset, capture, **dict(src.overrides))
 
 
 def local_task(class_path: str, dataset: Any, capture: bool = True, **attributes: Any) -> Any:

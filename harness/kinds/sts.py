@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.base import Encoder
 from harness.errors import DataError
 from harness.kinds.mteb_bridge import (
+    SentencePairs,
     evaluate_main_score,
     local_task,
     sentence_outcome,
@@ -24,16 +24,6 @@ from harness.tasks.base import TaskMeta
 from harness.tasks.lines import decode_text, parse_json
 from harness.tasks.mteb_tasks import MtebSource, source
 from harness.tasks.registry import require_available
-
-
-@dataclass(frozen=True)
-class StsData:
-    pair_ids: tuple[str, ...]
-    sentence1: tuple[str, ...]
-    sentence2: tuple[str, ...]
-    scores: tuple[float, ...]  # gold, on the data set's own scale
-    data_sha256: str
-    path: Path
 
 
 def _text(path: Path, line: int, row: dict, name: str) -> str:
@@ -61,7 +51,7 @@ def _score(path: Path, line: int, row: dict, src: MtebSource) -> float:
     return number
 
 
-def load_sts(path: Path, src: MtebSource, limit: int | None = None) -> StsData:
+def load_sts(path: Path, src: MtebSource, limit: int | None = None) -> SentencePairs:
     """Read a ``{"sentence1","sentence2","score",...}`` JSONL file, strictly."""
     if not path.is_file():
         raise DataError(path, None, None, "file not found")
@@ -93,7 +83,7 @@ def load_sts(path: Path, src: MtebSource, limit: int | None = None) -> StsData:
         ids.append(pair_id)
     if len(ids) < 2:
         raise DataError(path, None, None, "fewer than two scored pairs (a correlation needs two)")
-    return StsData(tuple(ids), tuple(s1), tuple(s2), tuple(gold),
+    return SentencePairs(tuple(ids), tuple(s1), tuple(s2), tuple(gold),
                    hashlib.sha256(raw).hexdigest(), path)
 
 
@@ -103,17 +93,17 @@ def prepare(task: TaskMeta, data_root: Path) -> Prepared:
     return Prepared(task, data.data_sha256, data, n_items=len(data.pair_ids))
 
 
-def _dataset(data: StsData):  # noqa: ANN202 - datasets.DatasetDict
+def _dataset(data: SentencePairs):  # noqa: ANN202 - datasets.DatasetDict
     from datasets import Dataset, DatasetDict
 
     return DatasetDict({"test": Dataset.from_dict({
         "sentence1": list(data.sentence1), "sentence2": list(data.sentence2),
-        "score": list(data.scores)})})
+        "score": list(data.gold)})})
 
 
 def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -> Outcome:
     task: TaskMeta = prepared.task
-    data: StsData = prepared.payload
+    data: SentencePairs = prepared.payload
     src = source(task.name)
     mteb_task = local_task(src.mteb_class, _dataset(data))
     model, _, scores = evaluate_main_score(mteb_task, encoder, ctx, task, data.path)
@@ -122,7 +112,7 @@ def execute(prepared: Prepared, encoder: Encoder, spec: RunSpec, ctx: Context) -
     query_scores = [(pid, "cosine_similarity", float(c)) for pid, c in zip(data.pair_ids, cosine,
                                                                             strict=True)]
     # The gold score next to the prediction lets anyone recompute the correlation from the store.
-    query_scores += [(pid, "gold_score", g) for pid, g in zip(data.pair_ids, data.scores,
+    query_scores += [(pid, "gold_score", g) for pid, g in zip(data.pair_ids, data.gold,
                                                               strict=True)]
     extra = {"mteb_task": src.mteb_class, "n_pairs": len(data.pair_ids),
              "score_range": [src.min_score, src.max_score]}

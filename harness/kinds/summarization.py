@@ -19,8 +19,8 @@ from adapters.base import Encoder
 from harness.errors import DataError
 from harness.kinds.mteb_bridge import (
     evaluate_main_score,
-    local_task,
     number_field,
+    one_split_task,
     read_jsonl,
     sentence_outcome,
     text_field,
@@ -72,14 +72,10 @@ def prepare(task: TaskMeta, data_root: Path) -> Prepared:
 
 
 def mteb_local_task(task: TaskMeta, data: SummarizationData, capture: bool = True) -> Any:
-    from datasets import Dataset, DatasetDict
-
-    src = source(task.name)
-    dataset = DatasetDict({task.split: Dataset.from_dict({
+    return one_split_task(task, {
         "text": list(data.texts), "human_summaries": [list(h) for h in data.human],
         "machine_summaries": [list(m) for m in data.machine],
-        "relevance": [list(r) for r in data.relevance]})})
-    return local_task(src.mteb_class, dataset, capture, **dict(src.overrides))
+        "relevance": [list(r) for r in data.relevance]}, capture)
 
 
 def per_text_rows(ids: tuple[str, ...], distances: dict[str, Any]) -> list[tuple[str, str, float]]:

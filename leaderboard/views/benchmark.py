@@ -54,21 +54,15 @@ if shown.empty:
     st.info(ui.plain(f"No stored run is on a task of {choice} ({len(tasks)} tasks)."))
     st.stop()
 kinds = list(dict.fromkeys(k for _, k in tasks))
-score = st.column_config.NumberColumn(format="%.4f")
-st.dataframe(
-    shown, hide_index=True, key="bm_table", placeholder="—",
-    column_config={
-        "borda rank": st.column_config.NumberColumn(
-            "Rank (Borda)", help="mteb's Borda count over tasks, among entries with every task"),
-        "mean (task)": st.column_config.NumberColumn(
-            f"Mean (Task, {len(tasks)})", format="%.4f",
-            help="Empty unless the entry has every task of the benchmark."),
-        "mean (type)": st.column_config.NumberColumn(
-            f"Mean (TaskType, {len(kinds)})", format="%.4f",
-            help="Mean of the per-type means; empty unless every type is complete."),
-        **{k: score for k in kinds},
-    },
-)
+ui.score_table(shown, "bm_table", kinds, **{
+    "borda rank": st.column_config.NumberColumn(
+        "Rank (Borda)", help="mteb's Borda count over tasks, among entries with every task"),
+    "mean (task)": st.column_config.NumberColumn(
+        f"Mean (Task, {len(tasks)})", format="%.4f",
+        help="Empty unless the entry has every task of the benchmark."),
+    "mean (type)": st.column_config.NumberColumn(
+        f"Mean (TaskType, {len(kinds)})", format="%.4f",
+        help="Mean of the per-type means; empty unless every type is complete.")})
 complete = int(shown["borda rank"].notna().sum())
 st.caption(f"{choice}: {len(tasks)} tasks of {len(kinds)} types · {complete} of {len(shown)} "
            "entries cover every task (only they get a Borda rank and overall means) · "

@@ -93,29 +93,23 @@ folded = [] if show_variants else ["variants"]
 shown = table[["rank", "model", "tag", *folded, "mean", "ci_low", "ci_high", "borda_rank",
                "coverage", "params", "dim", "max_tokens", "memory_mb", *tasks]]
 
-score_format = st.column_config.NumberColumn(format="%.4f")
-st.dataframe(
-    shown, hide_index=True, key="lb_table", placeholder="—",
-    column_config={
-        "variants": st.column_config.NumberColumn(
-            "+variants", help="variants folded under this model; the toggle above lists them"),
-        "tag": st.column_config.TextColumn("family", help="family · compression/backend variant"),
-        "mean": st.column_config.NumberColumn(
-            f"mean ({len(tasks)} tasks)", format="%.4f",
-            help="Mean of the main scores over the selected tasks; empty when the model misses "
-                 "one of them (no silent averaging over a subset)."),
-        "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
-        "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
-        "borda_rank": st.column_config.NumberColumn(
-            "Borda", help="Rank by Borda count (MTEB's rank aggregation): on each task an entry "
-                          "gets a point per entry it beats; missing tasks give none."),
-        "coverage": st.column_config.TextColumn("tasks", help="selected tasks this model has"),
-        "params": st.column_config.TextColumn("parameters"),
-        "max_tokens": st.column_config.TextColumn("max tokens"),
-        "memory_mb": st.column_config.TextColumn("memory MB", help="weights on disk"),
-        **{t: score_format for t in tasks},
-    },
-)
+ui.score_table(shown, "lb_table", tasks, **{
+    "variants": st.column_config.NumberColumn(
+        "+variants", help="variants folded under this model; the toggle above lists them"),
+    "tag": st.column_config.TextColumn("family", help="family · compression/backend variant"),
+    "mean": st.column_config.NumberColumn(
+        f"mean ({len(tasks)} tasks)", format="%.4f",
+        help="Mean of the main scores over the selected tasks; empty when the model misses "
+             "one of them (no silent averaging over a subset)."),
+    "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
+    "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
+    "borda_rank": st.column_config.NumberColumn(
+        "Borda", help="Rank by Borda count (MTEB's rank aggregation): on each task an entry "
+                      "gets a point per entry it beats; missing tasks give none."),
+    "coverage": st.column_config.TextColumn("tasks", help="selected tasks this model has"),
+    "params": st.column_config.TextColumn("parameters"),
+    "max_tokens": st.column_config.TextColumn("max tokens"),
+    "memory_mb": st.column_config.TextColumn("memory MB", help="weights on disk")})
 incomplete = int((table["covered"] < len(tasks)).sum())
 no_ci = int((table["mean"].notna() & table["ci_low"].isna()).sum())
 notes = [f"{len(table)} {'entries' if show_variants else 'models'} · main score per task "
