@@ -233,6 +233,7 @@ class EmbeddingCache:
         reads slices from disk) never sits in memory as a whole."""
         folder = self.folder(encoder, side, texts)
         folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(folder)  # left by a killed writer
         for index, start in enumerate(range(0, len(texts), self.chunk_size)):
             chunk = texts[start:start + self.chunk_size]
             part, elapsed, cached = self._chunk(encoder, folder, index, chunk, side, batch_size)

@@ -19,7 +19,7 @@ import harness
 HARNESS_DIR = Path(harness.__file__).resolve().parent
 # Relative to the harness package; folders mean every .py file below them.
 SCORING_PATH = ("kinds", "search", "tasks", "metrics.py", "compression.py", "embeddings.py",
-                "spec.py", "fingerprint.py")
+                "fusion.py", "spec.py", "fingerprint.py")
 
 
 def scoring_files() -> list[Path]:

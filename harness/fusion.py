@@ -124,20 +124,14 @@ _DEEP_RUNS: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
 
 def deep_run(runner: Runner, spec: RunSpec, depth: int) -> tuple[str, dict[str, dict[str, float]]]:
     """A component's run key and its top-``depth`` ranking, recomputed from cached embeddings."""
-    from harness.search.latency import searcher_for
-    from harness.search.registry import get_backend
+    from harness.kinds.retrieval import deep_top, to_run
 
     task, prepared, encoder, _, key = runner.resolve(spec)
     if (key, depth) not in _DEEP_RUNS:
         data = prepared.payload
-        docs, queries, _ = runner.ctx.encode_compressed(encoder, data.corpus_texts,
-                                                        data.query_texts, task.name)
         extra = 1 if task.ignore_identical_ids else 0
-        top = searcher_for(get_backend(spec.backend), queries.embeddings,
-                           docs.embeddings).search(slice(None), depth + extra)
-        run = top.to_run(data.query_ids, data.corpus_ids)
-        if task.ignore_identical_ids:  # as the retrieval kind: a document is never its own hit
-            run = {q: {d: s for d, s in hits.items() if d != q} for q, hits in run.items()}
+        top = deep_top(spec, encoder, data, task, runner.ctx, depth + extra)
+        run = to_run(top, data, task)  # as the retrieval kind: never a document's own hit
         if len(_DEEP_RUNS) > 8:  # bounded: a deep run of a large corpus is not small
             _DEEP_RUNS.clear()
         _DEEP_RUNS[(key, depth)] = run
@@ -188,18 +182,22 @@ def run_fused(runner: Runner, spec: RunSpec) -> RunResult:
     for part in parts:
         runner.run(part)  # stores the component run when it is missing (a no-op otherwise)
     began = time.perf_counter()
-    deep = [deep_run(runner, part, FUSION_DEPTH)[1] for part in parts]
-    first = sorted(deep[0])[:1]  # warm-up on one query: ranx's numba set-up is not per query
-    fuse_runs(fusion, [{q: r.get(q, {}) for q in first} for r in deep])
-    fuse_began = time.perf_counter()
-    fused = fuse_runs(fusion, deep)
-    fuse_s = time.perf_counter() - fuse_began
+    runner._rss.start()  # noqa: SLF001 - this run's own peak, as Runner.run measures it
+    try:
+        deep = [deep_run(runner, part, FUSION_DEPTH)[1] for part in parts]
+        first = sorted(deep[0])[:1]  # warm-up on one query: ranx's numba set-up is not per query
+        fuse_runs(fusion, [{q: r.get(q, {}) for q in first} for r in deep])
+        fuse_began = time.perf_counter()
+        fused = fuse_runs(fusion, deep)
+        fuse_s = time.perf_counter() - fuse_began
+    finally:
+        rss = runner._rss.stop()  # noqa: SLF001
     component_rows = [runner.store.run_row(k) or {} for k in component_keys]
     outcome = _outcome(fused, prepared, spec.k, component_rows, fuse_s, component_keys)
     meta = ModelMeta(name=str(fusion), family="hybrid", revision="+".join(component_keys),  # type: ignore[arg-type]
                      task_types=frozenset({"retrieval"}))
     row = runner._row(spec, task, _FusedModel(meta), canonical, key, outcome,  # noqa: SLF001
-                      time.perf_counter() - began)
+                      time.perf_counter() - began, rss)
     from harness.store import RunRecord
 
     runner.store.write_run(RunRecord(row, outcome.scores, outcome.query_scores, outcome.rankings,

@@ -33,6 +33,7 @@ def validate(specs: list[RunSpec]) -> None:
     task kind does not use; loads no weights and encodes nothing."""
     from adapters.registry import load_model
     from harness.compression import make_compressor
+    from harness.fusion import is_fusion, parse_fusion
     from harness.runner import check_axes
     from harness.search.registry import get_builder
     from harness.tasks.registry import get_task
@@ -43,6 +44,9 @@ def validate(specs: list[RunSpec]) -> None:
     metas = {}
     for spec in specs:  # every model resolves (registry, folder, hub cache) at its precision,
         # so an impossible precision fails here too; weights load only on the first encode
+        if is_fusion(spec.model):  # its components are resolved when the fused run starts
+            parse_fusion(spec.model)
+            continue
         model = (spec.model, spec.precision)
         if model not in metas:
             metas[model] = load_model(spec.model, precision=spec.precision).meta

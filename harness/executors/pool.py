@@ -41,12 +41,10 @@ def fetch(refs: Any) -> Any:
 class ChunkEncoder:
     """A Ray actor body: one model, loaded once, encoding chunks on request."""
 
-    def __init__(self, model: str, compression: str, use_base: bool) -> None:
+    def __init__(self, model: str, precision: str) -> None:
         from adapters.registry import load_model
-        from harness.runner import apply_compression
 
-        encoder = apply_compression(load_model(model), compression)
-        self.encoder = encoder.base if use_base else encoder  # type: ignore[attr-defined]
+        self.encoder = load_model(model, precision=precision)
 
     def pid(self) -> int:
         return os.getpid()
@@ -57,11 +55,11 @@ class ChunkEncoder:
 
 @dataclass(frozen=True)
 class Shard:
-    """One text set to encode: who encodes it (model, compression, base?) and the texts."""
+    """One text set to encode: who encodes it (model at a precision) and the texts. Compression
+    is a later stage: every compressed variant of a model shares this one encode."""
 
     model: str
-    compression: str
-    use_base: bool
+    precision: str
     side: str
     texts: Sequence[str]
     label: str
@@ -108,15 +106,13 @@ def encode_shards(shards: list[Shard], cache: EmbeddingCache, *, workers: int, b
     from tqdm.auto import tqdm
 
     from adapters.registry import load_model
-    from harness.runner import apply_compression
 
-    by_source: dict[tuple[str, str, bool], list[Shard]] = {}
+    by_source: dict[tuple[str, str], list[Shard]] = {}
     for shard in shards:
-        by_source.setdefault((shard.model, shard.compression, shard.use_base), []).append(shard)
+        by_source.setdefault((shard.model, shard.precision), []).append(shard)
     encoded = 0
-    for (model, compression, use_base), group in by_source.items():
-        local = apply_compression(load_model(model), compression)  # meta only: no weights load
-        source = local.base if use_base else local  # type: ignore[attr-defined]
+    for (model, precision), group in by_source.items():
+        source = load_model(model, precision=precision)  # meta only: no weights load
         todo = [(s, cache.missing_chunks(source, s.texts, s.side)) for s in group if s.texts]
         todo = [(s, r) for s, r in todo if r]
         n_chunks = sum(len(r) for _, r in todo)
@@ -124,7 +120,7 @@ def encode_shards(shards: list[Shard], cache: EmbeddingCache, *, workers: int, b
             continue
         actor_cls = ray.remote(ChunkEncoder).options(
             max_restarts=RETRIES, max_task_retries=RETRIES, **resources(source.meta))
-        actors = [actor_cls.remote(model, compression, use_base)
+        actors = [actor_cls.remote(model, precision)
                   for _ in range(max(1, min(workers, n_chunks)))]
         try:
             pids = fetch([a.pid.remote() for a in actors])  # waits for every model load

@@ -151,23 +151,22 @@ class RayExecutor:
 
 
 def _shards(spec: RunSpec, prepared: Any, encoder: Any) -> list[Shard]:
-    """The text sets a retrieval cell encodes, with the model that encodes them: the base model
-    under a fitted compression (as ``Context.encode_compressed`` does), else the encoder itself."""
+    """The text sets a retrieval cell encodes, with the model (at its precision) that encodes
+    them; compression comes after encoding, so every compressed variant shares these."""
     payload = prepared.payload
     if not (hasattr(payload, "corpus_texts") and hasattr(payload, "query_texts")):
         return []  # other task kinds encode inside their cell
-    use_base = getattr(encoder, "base", None) is not None and hasattr(encoder, "fit")
     label = f"{spec.model} {prepared.task.name}"
-    return [Shard(spec.model, spec.compression, use_base, "document", payload.corpus_texts,
+    return [Shard(spec.model, spec.precision, "document", payload.corpus_texts,
                   f"{label} corpus"),
-            Shard(spec.model, spec.compression, use_base, "query", payload.query_texts,
+            Shard(spec.model, spec.precision, "query", payload.query_texts,
                   f"{label} queries")]
 
 
 def _distinct(shards: list[Shard]) -> list[Shard]:
     """One shard per cache folder: fitted variants of one model share their base encode."""
-    seen: dict[tuple[str, str, bool, str, int], Shard] = {}
+    seen: dict[tuple[str, str, str, int], Shard] = {}
     for s in shards:
-        key = (s.model, "" if s.use_base else s.compression, s.use_base, s.side, id(s.texts))
+        key = (s.model, s.precision, s.side, id(s.texts))
         seen.setdefault(key, s)
     return list(seen.values())

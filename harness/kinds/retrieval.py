@@ -77,6 +77,22 @@ def compress(compressor: Compressor, encoded: Encoded, ctx: Context) -> Compress
     return ctx.compressed(compressor, key, encoded.docs, encoded.queries)
 
 
+def run_vectors(spec: RunSpec, encoder: Encoder, data: RetrievalData, task: TaskMeta,
+                ctx: Context) -> Compressed:
+    """A run's document and query vectors as ``execute`` searches them: cached, then compressed
+    (for studies and fusion, which need more than the stored top-100)."""
+    compressor = make_compressor(spec.compression, encoder.meta, spec.k)
+    return compress(compressor, encode(encoder, data, task, ctx), ctx)
+
+
+def deep_top(spec: RunSpec, encoder: Encoder, data: RetrievalData, task: TaskMeta, ctx: Context,
+             depth: int) -> TopK:
+    """A run's ranking to ``depth`` through its own backend (the index built once per context)."""
+    vectors = run_vectors(spec, encoder, data, task, ctx)
+    built = ctx.index(vectors, spec.backend)
+    return built.searcher.search(vectors.queries, depth, spec.backend.query_params)
+
+
 def to_run(top: TopK, data: RetrievalData, task: TaskMeta) -> dict[str, dict[str, float]]:
     run = top.to_run(data.query_ids, data.corpus_ids)
     if task.ignore_identical_ids:  # as MTEB: a document never counts as its own hit

@@ -108,11 +108,10 @@ def measure_distractors(ctx: Any, grid: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _evaluate(docs: Any, queries: Any, data: Any, task: Any, size: int) -> dict[str, float]:
     from harness.metrics import evaluate_run
-    from harness.search.latency import searcher_for
-    from harness.search.registry import get_backend
+    from harness.search.registry import search
 
     extra = 1 if task.ignore_identical_ids else 0
-    top = searcher_for(get_backend("exact"), queries, docs).search(slice(None), 100 + extra)
+    top = search("exact", queries, docs, 100 + extra)
     doc_ids = [*data.corpus_ids, *(f"distractor-{i}" for i in range(size))]
     run = top.to_run(data.query_ids, doc_ids)
     if task.ignore_identical_ids:

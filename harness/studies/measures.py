@@ -103,11 +103,11 @@ def dense_pair(ctx: StudyContext, model: str, task_name: str) -> tuple[Any, Any,
 
     spec = RunSpec(model, task_name)
     ctx.runner.run(spec)
+    from harness.kinds.retrieval import run_vectors
+
     task, prepared, encoder, _, _ = ctx.runner.resolve(spec)
-    data = prepared.payload
-    docs, queries, _ = ctx.runner.ctx.encode_compressed(encoder, data.corpus_texts,
-                                                        data.query_texts, task.name)
-    return prepared, docs.embeddings, queries.embeddings
+    vectors = run_vectors(spec, encoder, prepared.payload, task, ctx.runner.ctx)
+    return prepared, vectors.docs, vectors.queries
 
 
 def measure_hnsw_rank_shift(ctx: StudyContext, grid: dict[str, Any]) -> list[dict[str, Any]]:
@@ -117,16 +117,14 @@ def measure_hnsw_rank_shift(ctx: StudyContext, grid: dict[str, Any]) -> list[dic
     a document outside that list counts as lost (not as a shift)."""
     import numpy as np
 
-    from harness.search.latency import searcher_for
-    from harness.search.registry import get_backend
+    from harness.search.registry import search
 
     _, docs, queries = dense_pair(ctx, grid["model"], grid["task"])
     depth = int(grid["depth"])
-    exact = searcher_for(get_backend("exact"), queries, docs).search(slice(None), depth)
+    exact = search("exact", queries, docs, depth)
     rows = []
     for efs in grid["efs"]:
-        backend = get_backend(f"hnsw:m={grid['m']}:efs={efs}")
-        ann = searcher_for(backend, queries, docs).search(slice(None), max(depth, int(efs)))
+        ann = search(f"hnsw:m={grid['m']}:efs={efs}", queries, docs, max(depth, int(efs)))
         shifts, lost = [], 0
         for truth, found in zip(exact.indices, ann.indices, strict=True):
             where = {int(d): r for r, d in enumerate(found)}
