@@ -98,7 +98,9 @@ def test_muvera_sparse_matryoshka_binary(studied: Path) -> None:
     con.close()
     assert spec["model"]["options"]["layers"] == "2"
     binary = {r["variant"]: r for r in _result(studied, "binary-rescore")["rows"]}
-    assert set(binary) == {"", "binary", "binary+rescore:10", "binary+rescore:40"}
+    # canonical variant tags: k=10 is not the default depth, rescore depth is a named parameter
+    assert set(binary) == {"k=10", "binary/k=10", "binary+rescore:depth=10/k=10",
+                           "binary+rescore:depth=40/k=10"}
     assert "of float" in _result(studied, "binary-rescore")["summary"]
 
 

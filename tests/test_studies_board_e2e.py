@@ -11,7 +11,7 @@ import pytest
 
 from harness.studies.spec import all_studies
 from tests.browser import ARGS, ARTIFACTS, CHROMIUM, chromium_installed  # noqa: F401
-from tests.test_board_e2e import board_url  # noqa: F401
+from tests.test_board_e2e import board_url, served_db  # noqa: F401
 
 
 @pytest.fixture
