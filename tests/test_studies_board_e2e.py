@@ -5,18 +5,20 @@ results/artifacts/board-studies.png. Fails when Debian's Chromium is absent."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.studies.spec import all_studies
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, chromium_installed  # noqa: F401
-from tests.test_board_e2e import board_url, served_db  # noqa: F401
+from tests.browser import ARGS, ARTIFACTS, CHROMIUM, chromium_installed, served_board  # noqa: F401
 
 
 @pytest.fixture
-def board_db(studied: Path) -> Path:  # the board_url fixture starts the board on this file
-    return studied
+def board_url(studied: Path) -> Iterator[str]:
+    # the studied store itself: study results live in results/studies/ beside the DuckDB file
+    with served_board(studied, studied.parent / "studies-board.log") as url:
+        yield url
 
 
 def test_studies_page_in_chromium(studied: Path, board_url: str) -> None:  # noqa: F811
