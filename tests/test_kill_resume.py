@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.helpers import count_rows
 
@@ -32,6 +33,7 @@ def _query_scores(db: Path) -> list[tuple]:
         con.close()
 
 
+@pytest.mark.slow  # two cold MiniLM encodes of the subset (~2 min): in CI's slow tier
 def test_kill9_during_encoding_then_resume(scifact_subset: Path, tmp_path: Path) -> None:
     env = {**os.environ, "HARNESS_CACHE_CHUNK": "32"}
     args = ["run", "-m", "all-MiniLM-L6-v2", "-t", "SciFact", "--data-root", scifact_subset,
