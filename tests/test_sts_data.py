@@ -28,7 +28,7 @@ def test_real_files_load_completely(data_root: Path, name: str) -> None:
     data = load_sts(data_root / task.folder / src.filename, src)
     assert len(data.pair_ids) == MTEB_SIZES[name]
     assert len(set(data.pair_ids)) == len(data.pair_ids)
-    assert min(data.scores) >= src.min_score and max(data.scores) <= src.max_score
+    assert min(data.gold) >= src.min_score and max(data.gold) <= src.max_score
     assert all(s.strip() for s in data.sentence1 + data.sentence2)
 
 
