@@ -32,11 +32,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import streamlit as st
-from scipy.stats import spearmanr
 
 from harness.store import DUCKDB_CONFIG
 from leaderboard import sql
-from leaderboard.stats import N_BOOT, SEED, bootstrap_spearman, bootstrap_task_means, interval
 
 DB_ENV = "HARNESS_BOARD_DB"
 
@@ -133,11 +131,16 @@ def last_good(path: str) -> Version | None:
     return _LAST_GOOD.get(path)
 
 
+def cursor(version: Version) -> duckdb.DuckDBPyConnection:
+    """A cursor of the version's shared read-only connection (one per thread; close it)."""
+    with _LOCK:
+        return _connection(version).cursor()
+
+
 def _df(version: Version, text: str, params: list[Any] | None = None) -> pd.DataFrame:
     """Run one constant SQL text with parameters on a cursor of the shared connection (a DuckDB
     connection is not safe across threads; a cursor per call is)."""
-    with _LOCK:
-        cur = _connection(version).cursor()
+    cur = cursor(version)
     try:
         return cur.execute(text, params or []).df()
     except duckdb.CatalogException as exc:
@@ -147,9 +150,18 @@ def _df(version: Version, text: str, params: list[Any] | None = None) -> pd.Data
 
 
 # -- cached reads ---------------------------------------------------------------------------
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def current_runs(version: Version) -> pd.DataFrame:
-    return _df(version, sql.CURRENT_RUNS_SQL)
+    """The current runs, shared by every page and session of this version (a cache_resource:
+    never pickled or copied per read, which at 57k runs cost more than the query). Callers
+    must not modify it. Fetched through Arrow: its strings convert to pandas ~2x faster."""
+    cur = cursor(version)
+    try:
+        return cur.sql(sql.CURRENT_RUNS_SQL).to_arrow_table().to_pandas()
+    except duckdb.CatalogException as exc:
+        raise BoardError(f"{version[0]}: not a harness store ({exc})") from None
+    finally:
+        cur.close()
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -165,77 +177,19 @@ def presets(version: Version) -> dict[str, list[str]]:
 
     g = grid(version)
     runs = current_runs(version)
-    types = dict(zip(runs["task"], runs["task_type"], strict=True))
+    pairs = runs[["task", "task_type"]].drop_duplicates()  # not 57k Arrow strings one by one
+    types = dict(zip(pairs["task"], pairs["task_type"], strict=True))
     return named(~np.isnan(g.scores), list(g.tasks), types)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def hidden_runs(version: Version) -> int:
-    return int(_df(version, sql.HIDDEN_RUNS_SQL).iloc[0, 0])
+    return int(_df(version, sql.ALL_RUNS_COUNT_SQL).iloc[0, 0]) - current_count(version)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def all_runs(version: Version) -> pd.DataFrame:
     return _df(version, sql.ALL_RUNS_SQL)
-
-
-@dataclass(frozen=True)
-class Bootstrap:
-    """Bootstrap means of every current run's main metric over its task's queries."""
-
-    row: dict[str, int]  # run_key -> row of ``means``
-    means: np.ndarray  # runs x B
-    unusable: frozenset[str]  # runs whose per-query scores do not average to the main score
-
-
-@st.cache_resource(max_entries=2, show_spinner="Bootstrapping per-query scores …")
-def bootstrap(version: Version) -> Bootstrap:
-    """Computed once per database version (not per filter): a cache_resource, so the array is
-    shared, never copied. Callers must not modify it."""
-    with _LOCK:
-        cur = _connection(version).cursor()
-    try:
-        cols = cur.execute(sql.PER_QUERY_SQL).fetchnumpy()
-        runs = cur.execute(sql.PER_QUERY_RUNS_SQL).df()
-        sts = cur.execute(sql.STS_ITEMS_SQL).df()
-    finally:
-        cur.close()
-    task_i = np.asarray(cols["task_i"], dtype=np.int64)
-    run_i = np.asarray(cols["run_i"], dtype=np.int64)
-    query_i = np.asarray(cols["query_i"], dtype=np.int64)
-    values = np.asarray(cols["value"], dtype=float)
-    runs_per_task = np.bincount(runs["task_i"].to_numpy(dtype=np.int64)) if len(runs) \
-        else np.zeros(0, dtype=np.int64)
-    rngs = np.random.default_rng(SEED).spawn(len(runs_per_task))  # a stream per task
-    blocks = []
-    for t, n_runs in enumerate(runs_per_task):
-        sel = task_i == t
-        n_queries = int(query_i[sel].max()) + 1 if sel.any() else 0
-        matrix = np.full((int(n_runs), n_queries), np.nan)
-        matrix[run_i[sel], query_i[sel]] = values[sel]
-        blocks.append(bootstrap_task_means(matrix, seed=rngs[t]))
-    means = np.concatenate(blocks) if blocks else np.zeros((0, N_BOOT), dtype=np.float32)
-    # Rows are in (task, run) order, exactly as sql.PER_QUERY_RUNS_SQL lists the runs.
-    row = {str(k): i for i, k in enumerate(runs["run_key"])}
-    # A run whose main score is not the mean of its per-query values gets no interval rather
-    # than a wrong one, unless it is a correlation that can be bootstrapped over its pairs.
-    unusable = {str(k) for k in runs.loc[~runs["consistent"].astype(bool), "run_key"]}
-    task_of = dict(zip(runs["task"], runs["task_i"], strict=False))
-    main_of = dict(zip(runs["run_key"], runs["main_score"], strict=True))
-    for task, items in sts.groupby("task", sort=False):
-        predicted = items.pivot(index="run_key", columns="query_id", values="predicted")
-        gold = items.groupby("query_id")["gold"].first().reindex(predicted.columns).to_numpy()
-        predicted = predicted[predicted.notna().all(axis=1)]
-        if predicted.empty or np.isnan(gold).any():
-            continue
-        boot = bootstrap_spearman(predicted.to_numpy(), gold, seed=rngs[task_of[task]])
-        for key, values, samples in zip(predicted.index, predicted.to_numpy(), boot,
-                                        strict=True):
-            if abs(spearmanr(values, gold).statistic - main_of[key]) <= 1e-6:
-                means[row[key]] = samples
-                unusable.discard(str(key))
-    means.setflags(write=False)
-    return Bootstrap(row, means, frozenset(unusable))
 
 
 @dataclass(frozen=True)
@@ -252,48 +206,52 @@ class Grid:
 @st.cache_resource(max_entries=2, show_spinner=False)
 def grid(version: Version) -> Grid:
     runs = current_runs(version)
-    entries = runs[["model", "variant", "family"]].drop_duplicates(["model", "variant"])
-    entries = entries.sort_values(["model", "variant"]).reset_index(drop=True)
+    # One code per model+variant (sorted by model, then variant: the separator sorts first)
+    # and per task, so the scatter below is vectorised.
+    entry_of, _ = pd.factorize(runs["model"] + "\x1f" + runs["variant"], sort=True)
+    task_of, task_names = pd.factorize(runs["task"], sort=True)
+    _, first = np.unique(entry_of, return_index=True)
+    entries = runs.iloc[first][["model", "variant", "family"]].reset_index(drop=True)
     entries["haystack"] = (entries["model"] + " " + entries["variant"]).str.lower()
-    row = {(m, v): i for i, (m, v) in enumerate(zip(entries["model"], entries["variant"],
-                                                     strict=True))}
-    tasks = {t: j for j, t in enumerate(sorted(runs["task"].unique()))}
+    tasks = {str(t): j for j, t in enumerate(task_names)}
     scores = np.full((len(entries), len(tasks)), np.nan)
     keys = np.full((len(entries), len(tasks)), "", dtype=object)
-    r = np.array([row[mv] for mv in zip(runs["model"], runs["variant"], strict=True)],
-                 dtype=np.int64)
-    c = runs["task"].map(tasks).to_numpy(dtype=np.int64)
-    scores[r, c] = runs["main_score"].to_numpy(dtype=float)
-    keys[r, c] = runs["run_key"].to_numpy(dtype=object)
+    scores[entry_of, task_of] = runs["main_score"].to_numpy(dtype=float)
+    keys[entry_of, task_of] = runs["run_key"].to_numpy(dtype=object)
     scores.setflags(write=False)
     keys.setflags(write=False)
     return Grid(entries, tasks, scores, keys)
+
+
+def _selection(g: Grid, tasks: tuple[str, ...], families: tuple[str, ...],
+               search: str) -> tuple[np.ndarray, list[int]]:
+    """Grid rows (entries of the families whose name contains ``search`` and that have at least
+    one of the tasks) and grid columns of the tasks: the leaderboard's rows, in grid order."""
+    cols = [g.tasks[t] for t in tasks if t in g.tasks]
+    rows = g.entries["family"].isin(families).to_numpy()
+    if search:
+        rows = rows & g.entries["haystack"].str.contains(search.lower(), regex=False).to_numpy()
+    rows = np.flatnonzero(rows)
+    has_one = (~np.isnan(g.scores[np.ix_(rows, cols)])).any(axis=1)  # none without cols
+    return rows[has_one], cols
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def leaderboard(version: Version, tasks: tuple[str, ...], families: tuple[str, ...],
                 search: str) -> pd.DataFrame:
     """One row per model+variant: its main score per selected task, the mean over the selected
-    tasks (only when it covers them all), coverage, and the 95% bootstrap CI of that mean.
-    Entries with none of the selected tasks are left out."""
+    tasks (only when it covers them all) and coverage. Entries with none of the selected tasks
+    are left out. The mean's interval comes from leaderboard/intervals.py (same rows, same
+    order), so the table never waits for the bootstrap."""
     g = grid(version)
-    cols = [g.tasks[t] for t in tasks if t in g.tasks]
-    rows = g.entries["family"].isin(families).to_numpy()
-    if search:
-        rows = rows & g.entries["haystack"].str.contains(search.lower(), regex=False).to_numpy()
-    scores = g.scores[np.ix_(rows, cols)] if cols else np.zeros((int(rows.sum()), 0))
-    present = ~np.isnan(scores)
-    covered = present.sum(axis=1)
-    keep = covered > 0
-    scores, present, covered = scores[keep], present[keep], covered[keep]
-    table = g.entries.loc[rows, ["model", "variant", "family"]][keep].reset_index(drop=True)
+    rows, cols = _selection(g, tasks, families, search)
+    scores = g.scores[np.ix_(rows, cols)]
+    covered = (~np.isnan(scores)).sum(axis=1)
+    table = g.entries.loc[rows, ["model", "variant", "family"]].reset_index(drop=True)
     with np.errstate(invalid="ignore"):
         mean_covered = np.where(covered > 0, np.nansum(scores, axis=1) / np.maximum(covered, 1),
                                 np.nan)
-    complete = covered == len(tasks)
-    table["mean"] = np.where(complete, mean_covered, np.nan)
-    keys = g.keys[np.ix_(rows, cols)][keep] if cols else np.zeros((len(table), 0), object)
-    table["ci_low"], table["ci_high"] = _mean_intervals(version, keys, complete)
+    table["mean"] = np.where(covered == len(tasks), mean_covered, np.nan)
     table["covered"] = covered
     table["mean_covered"] = mean_covered  # orders incomplete entries
     by_task = dict(zip([t for t in tasks if t in g.tasks], scores.T, strict=True))
@@ -301,29 +259,15 @@ def leaderboard(version: Version, tasks: tuple[str, ...], families: tuple[str, .
     return pd.concat([table, extra], axis=1)
 
 
-def _mean_intervals(version: Version, keys: np.ndarray,
-                    complete: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """CI of each complete entry's mean over tasks: average the per-task bootstrap means (tasks
-    resampled independently), then take percentiles. An entry with a task lacking usable
-    per-query scores gets no interval rather than a wrong one."""
-    low = np.full(len(keys), np.nan)
-    high = np.full(len(keys), np.nan)
-    if not complete.any() or keys.shape[1] == 0:
-        return low, high
-    boot = bootstrap(version)
-    if boot.means.shape[0] == 0:
-        return low, high
-    chosen = np.flatnonzero(complete)
-    rows = np.array([[boot.row.get(k, -1) if k not in boot.unusable else -1 for k in line]
-                     for line in keys[chosen]], dtype=np.int64).reshape(len(chosen), -1)
-    usable = (rows >= 0).all(axis=1)
-    chosen, rows = chosen[usable], rows[usable]
-    if len(chosen):
-        sums = np.zeros((len(chosen), boot.means.shape[1]), dtype=np.float32)
-        for column in rows.T:  # one task at a time: entries x B, never entries x tasks x B
-            sums += boot.means[column]
-        low[chosen], high[chosen] = interval(sums / np.float32(rows.shape[1]))
-    return low, high
+def leaderboard_keys(version: Version, tasks: tuple[str, ...], families: tuple[str, ...],
+                     search: str) -> tuple[np.ndarray, np.ndarray]:
+    """Run keys (rows x tasks) of ``leaderboard(...)``'s rows and whether each row covers every
+    selected task."""
+    g = grid(version)
+    rows, cols = _selection(g, tasks, families, search)
+    keys = g.keys[np.ix_(rows, cols)]
+    complete = (keys != "").sum(axis=1) == len(tasks)
+    return keys, complete
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -32,10 +32,12 @@ RUN_FIELDS = ("run_key, model, variant, family, base_family, task, task_type, sp
               "peak_rss_mb, created_at, data_sha")
 
 CURRENT_RUNS_SQL = _CURRENT + f"SELECT {RUN_FIELDS} FROM current ORDER BY task, main_score DESC"
-HIDDEN_RUNS_SQL = _CURRENT + "SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM current)"
+# Hidden = all runs minus the current ones (counted from the cached current runs, not re-derived).
+ALL_RUNS_COUNT_SQL = "SELECT count(*) FROM runs"
 
 # Per-query main-metric values of current runs as integer coordinates (task, run within task,
-# query within task), so Python only scatters numbers into per-task matrices.
+# query within task). Unordered: numpy orders the rows by task (a radix sort, seconds faster than
+# DuckDB's sort of millions of rows), so each task is one slice rather than a mask.
 PER_QUERY_SQL = _CURRENT + """,
 numbered AS (
     SELECT run_key, main_metric, dense_rank() OVER (ORDER BY task) - 1 AS task_i,
@@ -50,15 +52,12 @@ queries AS (  -- numbering the few distinct queries is cheap; the big table is o
     FROM (SELECT DISTINCT task_i, query_id FROM values))
 SELECT v.task_i, v.run_i, q.query_i, v.value FROM values v JOIN queries q USING (task_i, query_id)
 """
-# The same run numbering, and whether the per-query values average to the stored main score.
-# (Every current run, with or without per-query rows, numbered exactly as above.)
+# Every current run (with or without per-query rows), numbered exactly as above.
 PER_QUERY_RUNS_SQL = _CURRENT + """
-SELECT dense_rank() OVER (ORDER BY c.task) - 1 AS task_i,
-       row_number() OVER (PARTITION BY c.task ORDER BY c.run_key) - 1 AS run_i,
-       c.run_key, c.task, any_value(c.main_score) AS main_score,
-       coalesce(abs(avg(q.value) - any_value(c.main_score)) <= 1e-6, false) AS consistent
-FROM current c LEFT JOIN query_scores q ON q.run_key = c.run_key AND q.metric = c.main_metric
-GROUP BY c.task, c.run_key
+SELECT dense_rank() OVER (ORDER BY task) - 1 AS task_i,
+       row_number() OVER (PARTITION BY task ORDER BY run_key) - 1 AS run_i,
+       run_key, task, main_score
+FROM current
 ORDER BY task_i, run_i
 """
 # STS runs (a Spearman main score): each pair's prediction and gold score, to bootstrap the

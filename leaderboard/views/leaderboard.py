@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from leaderboard import intervals as iv
 from leaderboard import presets as pr
 from leaderboard import queries as q
 from leaderboard import ui
@@ -17,6 +18,10 @@ from leaderboard.meta import model_meta
 st.title("Leaderboard")
 ver = ui.version()
 runs = ui.runs_or_stop(ver)
+# How long the first render waits for the intervals before drawing the table without them: a
+# small store's bootstrap finishes within it; a large one's arrives by itself a little later.
+# (Started only there: run beside the table's own work, it would slow both on a small machine.)
+CI_WAIT_S = 0.3
 
 named = q.presets(ver)
 choices = [*named, pr.CUSTOM]
@@ -54,10 +59,14 @@ if not chosen_tasks or not chosen_families:
     st.stop()
 
 tasks = tuple(sorted(chosen_tasks))
-table = q.leaderboard(ver, tasks, tuple(sorted(chosen_families)), search.strip()).copy()
+selection = (ver, tasks, tuple(sorted(chosen_families)), search.strip())
+table = q.leaderboard(*selection).copy()
 if table.empty:
     st.info("No model matches these filters.")
     st.stop()
+ci_ready = iv.ready(ver, wait_s=CI_WAIT_S)
+table["ci_low"], table["ci_high"] = iv.mean_intervals(*selection) if ci_ready else (np.nan,
+                                                                                    np.nan)
 
 s1, s2 = st.columns([1, 3])
 sort_by = s1.selectbox("Sort by", ["mean", "Borda", *tasks, "model"], key="lb_sort")
@@ -118,8 +127,19 @@ notes = [f"{len(table)} {'entries' if show_variants else 'models'} · main score
          "1,000 resamples), tasks resampled independently"]
 if incomplete:
     notes.append(f"{incomplete} model(s) miss a selected task: no mean, shown as empty")
-if no_ci:
+if not ci_ready:
+    notes.append("95% CIs are being computed in the background and appear by themselves")
+elif no_ci:
     notes.append(f"{no_ci} mean(s) without a CI (no per-query scores that average to the "
                  "main score for some task)")
 st.caption(ui.plain(" · ".join(notes)))
 ui.csv_button(pd.DataFrame(shown), "leaderboard")
+
+if not ci_ready:
+    @st.fragment(run_every=1.0)
+    def _await_intervals() -> None:
+        """Polls the background bootstrap; when it is done, the page reruns with intervals."""
+        if iv.ready(ver):
+            st.rerun()
+
+    _await_intervals()
