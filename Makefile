@@ -31,8 +31,9 @@ demo: setup
 	$(BIN)/harness run -m all-MiniLM-L6-v2 -m wordllama-l2-256 -t SciFact
 	$(BIN)/harness results -t SciFact
 
+# Two workers on two cores; each test file stays on one worker (tests/conftest.py groups them).
 test: setup
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" -n 2 --dist loadgroup
 
 test-slow: setup
 	$(BIN)/pytest -q -m slow
