@@ -243,6 +243,27 @@ class RunSpec:
         return {a: values[a] for a in AXES if a in axes}
 
 
+def full_precision_twin(variant: str) -> str | None:
+    """The variant of the same run in fp32 (``variant`` without its ``precision=`` part), or None
+    when ``variant`` is already fp32: how a bf16/fp16 run finds the run it must be compared to."""
+    parts = variant.split("/") if variant else []
+    kept = [p for p in parts if not p.startswith("precision=")]
+    return None if len(kept) == len(parts) else "/".join(kept)
+
+
+def precision_twin_deltas(rows: list[tuple[tuple, str, float]]) -> list[float]:
+    """For rows (group, variant, value): value minus the value of the row in the same group
+    whose variant is this one's fp32 twin; NaN for fp32 rows and rows whose twin is absent.
+    (A group is what must match: model, task and data for runs; model for leaderboard rows.)"""
+    value = {(group, variant): v for group, variant, v in rows}
+    deltas = []
+    for group, variant, v in rows:
+        twin = full_precision_twin(variant)
+        base = value.get((group, twin)) if twin is not None else None
+        deltas.append(float("nan") if base is None else v - base)
+    return deltas
+
+
 def grid(models: list[str], tasks: list[str], compressions: tuple[str, ...] = ("none",),
          backends: tuple[str, ...] = ("exact",), k: int = DEFAULT_K,
          precision: str = "fp32") -> list[RunSpec]:

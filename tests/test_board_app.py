@@ -422,3 +422,45 @@ def test_sql_is_static() -> None:
         text = page.read_text()
         assert (".execute(" not in text and ".sql(" not in text) \
             or page.name in (*readers, "cli.py"), page
+
+
+def test_reduced_precision_entry_shows_its_delta_to_the_fp32_twin(
+        board_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """A bf16 run beside its fp32 twin: `harness results` (table and JSON), the leaderboard's
+    variant rows and the Run page show the difference. This CPU (AVX2 only, no GPU) refuses to
+    encode in bf16, so the bf16 run is a copy of a real fp32 run's rows under a bf16 variant
+    and key with a lowered score: the one fake here, standing for hardware we do not have."""
+    db = tmp_path / "bf16.duckdb"
+    shutil.copyfile(board_db, db)
+    con = duckdb.connect(str(db))
+    key, score = con.execute("SELECT run_key, main_score FROM runs WHERE model = "
+                             "'wordllama-l2-256' AND task = 'SciFact'").fetchone()
+    bf16 = "bf16" + key[4:]
+    con.execute("CREATE TEMP TABLE r AS SELECT * FROM runs WHERE run_key = ?", [key])
+    con.execute("UPDATE r SET run_key = ?, variant = 'precision=bf16', "
+                "main_score = main_score - 0.001, created_at = created_at + INTERVAL 1 SECOND",
+                [bf16])
+    con.execute("INSERT INTO runs SELECT * FROM r")
+    con.close()
+    result = CliRunner().invoke(main, ["results", "-t", "SciFact", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "Δfp32 -0.00100" in result.output, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 120
+    records = json.loads(CliRunner().invoke(main, ["results", "--json", "-t", "SciFact", "--db",
+                                                   str(db)]).output)
+    deltas = {r["run_key"]: r["delta_to_fp32"] for r in records}
+    assert deltas[bf16] == pytest.approx(-0.001) and deltas[key] is None
+    monkeypatch.setenv("HARNESS_BOARD_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.multiselect(key="lb_tasks").set_value(["SciFact"])
+    at.toggle(key="lb_variants").set_value(True).run()
+    table = at.dataframe[0].value.set_index(["model", "tag"])
+    assert table.loc[("wordllama-l2-256", "dense · precision=bf16"), "vs_fp32"] == \
+        pytest.approx(-0.001)
+    assert np.isnan(table.loc[("wordllama-l2-256", "dense"), "vs_fp32"])
+    at = _open(at, "run", run=bf16)
+    metric = next(m for m in at.metric if m.label == "ndcg_at_10")
+    assert metric.value == f"{score - 0.001:.5f}" and metric.delta == "-0.00100 vs fp32 twin"
+    st.cache_resource.clear()
+    st.cache_data.clear()

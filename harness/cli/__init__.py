@@ -307,6 +307,9 @@ def results(as_json: bool, tasks: tuple[str, ...], models: tuple[str, ...], by_t
             print_aggregate(groups)
         return
     if as_json:
+        from harness.cli.report import precision_deltas
+
+        frame = frame.assign(delta_to_fp32=precision_deltas(frame))
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         click.echo(json.dumps(records, indent=1, default=str))
     else:

@@ -64,13 +64,29 @@ def _cell(col: str, v: object, wide: bool) -> str:
     return str(v) or "-"
 
 
+def precision_deltas(frame: pd.DataFrame) -> pd.Series:
+    """Per run: main score minus its fp32 twin's (same model, task and data, the variant without
+    its precision; the newest of each), NaN for fp32 runs and runs whose twin is not stored."""
+    from harness.spec import precision_twin_deltas
+
+    data = ["model", "task", "n_queries", "n_docs"]
+    newest = frame.sort_values("created_at").drop_duplicates([*data, "variant"], keep="last")
+    rows = [(tuple(r[:4]), r[4], r[5]) for r in
+            newest[[*data, "variant", "main_score"]].itertuples(index=False)]
+    deltas = pd.Series(precision_twin_deltas(rows), index=newest.index, dtype=float)
+    return deltas.reindex(frame.index)
+
+
 def print_results(frame: pd.DataFrame, *, wide: bool = False) -> None:
     shown = WIDE if wide else NARROW
     table = Table(title="results")
     for col in shown:
         table.add_column(SHORT.get(col, col), overflow="fold")
-    for _, row in frame.iterrows():
+    deltas = precision_deltas(frame)
+    for i, row in frame.iterrows():
         cells = [_cell(col, row[col], wide) for col in shown]
+        if not pd.isna(deltas[i]):  # a bf16/fp16 run: how far from its fp32 twin
+            cells[shown.index("main_score")] += f" (Δfp32 {deltas[i]:+.5f})"
         if row["variant"]:  # the variant travels with the model name: one column fewer
             cells[0] = f"{row['model']} [{row['variant']}]"
         table.add_row(*cells)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from harness.spec import precision_twin_deltas
 from leaderboard import intervals as iv
 from leaderboard import presets as pr
 from leaderboard import queries as q
@@ -99,7 +100,11 @@ for col in ("dim", "max_tokens", "memory_mb"):
     table[col] = ["unknown" if v is None or pd.isna(v) else f"{float(v):,.0f}"
                   for v in meta[col]]
 folded = [] if show_variants else ["variants"]
-shown = table[["rank", "model", "tag", *folded, "mean", "ci_low", "ci_high", "borda_rank",
+# A bf16/fp16 entry beside its fp32 twin: how much its mean moved (the speed is not free).
+table["vs_fp32"] = precision_twin_deltas(list(zip(((m,) for m in table["model"]),
+                                                  table["variant"], table["mean"], strict=True)))
+twins = ["vs_fp32"] if show_variants and table["vs_fp32"].notna().any() else []
+shown = table[["rank", "model", "tag", *folded, "mean", *twins, "ci_low", "ci_high", "borda_rank",
                "coverage", "params", "dim", "max_tokens", "memory_mb", *tasks]]
 
 ui.score_table(shown, "lb_table", tasks, **{
@@ -110,6 +115,9 @@ ui.score_table(shown, "lb_table", tasks, **{
         f"mean ({len(tasks)} tasks)", format="%.4f",
         help="Mean of the main scores over the selected tasks; empty when the model misses "
              "one of them (no silent averaging over a subset)."),
+    "vs_fp32": st.column_config.NumberColumn(
+        "Δ fp32", format="%+.4f", help="a reduced-precision entry's mean minus its fp32 twin's "
+                                       "(same model and variant otherwise)"),
     "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
     "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
     "borda_rank": st.column_config.NumberColumn(

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from harness.spec import full_precision_twin
 from leaderboard import queries as q
 from leaderboard import ui
 from leaderboard.published import published
@@ -52,7 +53,16 @@ scores = q.scores(ver, key)
 pub = published(ver, key)
 main = row["main_score"]
 c = st.columns(3)
-c[0].metric(row["main_metric"], "n/a" if pd.isna(main) else f"{main:.5f}")
+twin_variant = full_precision_twin(row["variant"])
+runs = q.current_runs(ver)
+twin = runs[(runs["model"] == row["model"]) & (runs["task"] == row["task"])
+            & (runs["variant"] == twin_variant) & (runs["data_sha"] == row["data_sha"])]
+if twin_variant is not None and not twin.empty and not pd.isna(main):  # bf16/fp16 vs fp32
+    delta = main - float(twin["main_score"].iloc[0])
+    c[0].metric(row["main_metric"], f"{main:.5f}", delta=f"{delta:+.5f} vs fp32 twin",
+                delta_color="off")
+else:
+    c[0].metric(row["main_metric"], "n/a" if pd.isna(main) else f"{main:.5f}")
 if not pub.empty:
     ref = pub.iloc[0]  # main-score rows sort first
     if ref["is_main"]:
