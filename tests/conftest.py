@@ -20,13 +20,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers on two cores:
     os.environ.setdefault("HARNESS_TORCH_THREADS", "1")  # one torch thread each, not 2 x 2
 
-# Under pytest-xdist (--dist loadgroup) each test file runs whole on one worker, so a module
-# fixture is built once; files sharing a session fixture that takes minutes to build go together.
-SHARED_SESSION_FIXTURES = {
-    "board_db": ("test_board_app.py", "test_board_data.py", "test_board_e2e.py",
-                 "test_cli_compare.py"),
-    "studied": ("test_studies.py", "test_studies_board_e2e.py"),
-}
 
 SHARED_CACHE = REPO_ROOT / "results" / "cache"
 
@@ -81,15 +74,6 @@ def make_beir_subset(data_root: Path, dest: Path, name: str, n_queries: int,
 def scifact_subset(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Data root of a ~440-document, 40-query real SciFact subset (task name 'SciFact')."""
     return make_scifact_subset(data_root, tmp_path_factory.mktemp("scifact-subset"))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        name = item.path.name
-        group = next((g for g, files in SHARED_SESSION_FIXTURES.items() if name in files), name)
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 # h-fuse: every study's small run in one store, shared by test_studies and its browser test
