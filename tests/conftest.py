@@ -76,5 +76,13 @@ def scifact_subset(data_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return make_scifact_subset(data_root, tmp_path_factory.mktemp("scifact-subset"))
 
 
+@pytest.fixture(scope="session")
+def tiny_scifact(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Data root of a ~55-document, 10-query real SciFact subset, for tests whose point is not
+    the score (a model's identity, a cost being recorded) and that must encode cold."""
+    return make_scifact_subset(data_root, tmp_path_factory.mktemp("scifact-tiny"), n_queries=10,
+                               n_extra_docs=40)
+
+
 # h-fuse: every study's small run in one store, shared by test_studies and its browser test
 from tests.studies_fixture import studied  # noqa: E402, F401

@@ -30,7 +30,7 @@ def _run_row(db: Path) -> tuple[float, dict, dict]:
     return score, json.loads(extra), json.loads(spec)
 
 
-def test_model_folder_by_path_equals_registry_minilm(minilm_copy: Path, scifact_subset: Path,
+def test_model_folder_by_path_equals_registry_minilm(minilm_copy: Path, tiny_scifact: Path,
                                                      tmp_path: Path, shared_cache: Path) -> None:
     texts = ["A claim about cells.", "Vitamin D and bone density in adults."]
     by_path = load_model(str(minilm_copy)).encode(texts, "document").vectors
@@ -40,7 +40,7 @@ def test_model_folder_by_path_equals_registry_minilm(minilm_copy: Path, scifact_
     scores = {}
     for model in (str(minilm_copy), "all-MiniLM-L6-v2"):
         db = tmp_path / f"{len(scores)}.duckdb"
-        result = run_cli(model, "SciFact", scifact_subset, db, shared_cache)
+        result = run_cli(model, "SciFact", tiny_scifact, db, shared_cache)
         assert result.exit_code == 0, result.output
         scores[model], extra, spec = _run_row(db)
     assert scores[str(minilm_copy)] == pytest.approx(scores["all-MiniLM-L6-v2"], abs=1e-9)
@@ -50,7 +50,7 @@ def test_model_folder_by_path_equals_registry_minilm(minilm_copy: Path, scifact_
     assert meta["license"] == "apache-2.0"
 
 
-def test_hub_id_from_the_hub_cache_offline(minilm_copy: Path, scifact_subset: Path,
+def test_hub_id_from_the_hub_cache_offline(minilm_copy: Path, tiny_scifact: Path,
                                            tmp_path: Path, shared_cache: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     commit = "8b3219a92973c328a8e22fadcfa821b5dc75636a"
@@ -60,7 +60,7 @@ def test_hub_id_from_the_hub_cache_offline(minilm_copy: Path, scifact_subset: Pa
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     db = tmp_path / "h.duckdb"
-    result = run_cli("sentence-transformers/all-MiniLM-L6-v2", "SciFact", scifact_subset, db,
+    result = run_cli("sentence-transformers/all-MiniLM-L6-v2", "SciFact", tiny_scifact, db,
                      shared_cache)
     assert result.exit_code == 0, result.output
     score, extra, spec = _run_row(db)
@@ -70,7 +70,7 @@ def test_hub_id_from_the_hub_cache_offline(minilm_copy: Path, scifact_subset: Pa
     assert meta["mteb"]["n_parameters"] > 0  # mteb knows this id: its metadata is recorded
     assert 0.3 < score <= 1.0
 
-    missing = run_cli("acme/not-in-the-cache", "SciFact", scifact_subset, db, shared_cache)
+    missing = run_cli("acme/not-in-the-cache", "SciFact", tiny_scifact, db, shared_cache)
     assert missing.exit_code == 2 and "Traceback" not in missing.output
     line = missing.output.strip()
     assert len(line.splitlines()) == 1

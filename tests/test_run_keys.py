@@ -149,11 +149,11 @@ def test_efs_sweep_builds_one_graph(scifact_subset: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("order", [("all-MiniLM-L6-v2", FAST)])
-def test_peak_rss_is_per_run(order: tuple[str, str], scifact_subset: Path,
+def test_peak_rss_is_per_run(order: tuple[str, str], tiny_scifact: Path,
                              tmp_path: Path) -> None:
     db, cache = tmp_path / "runs.duckdb", tmp_path / "cache"  # fresh cache: both models encode
     result = cli("run", "-m", order[0], "-m", order[1], "-t", "SciFact", "--data-root",
-                 scifact_subset, "--db", db, "--cache-dir", cache, "--no-progress")
+                 tiny_scifact, "--db", db, "--cache-dir", cache, "--no-progress")
     assert result.exit_code == 0, result.output
     rss = {r["model"]: r for r in _rows(db)}
     large, small = rss[order[0]], rss[order[1]]
