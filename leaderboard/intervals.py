@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import streamlit as st
-from scipy.stats import spearmanr
 
 from leaderboard import queries as q
 from leaderboard import sql
@@ -107,6 +106,8 @@ def _task_matrix(n_runs: int, cols: dict[str, np.ndarray], part: slice) -> np.nd
 def _spearman_samples(runs, sts, rngs, means, row, unusable) -> None:  # noqa: ANN001
     """STS runs: bootstrap the Spearman correlation over pairs (a correlation is not a mean of
     per-query values), for runs whose predictions reproduce their stored main score."""
+    from scipy.stats import spearmanr  # on the background thread, not the first render's
+
     task_of = dict(zip(runs["task"], runs["task_i"], strict=False))
     main_of = dict(zip(runs["run_key"].to_numpy(dtype=object), runs["main_score"].to_numpy(),
                        strict=True))
