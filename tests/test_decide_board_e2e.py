@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import duckdb
 import pytest
 
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, chromium_installed, served_board  # noqa: F401
+from tests.browser import ARTIFACTS, chromium_installed, chromium_page, served_board  # noqa: F401
 from tests.helpers import cli
 from tests.test_decide_cli import decide_db  # noqa: F401 - the shared session fixture
 from tests.test_decide_texts import HARD_SQL
@@ -98,7 +98,7 @@ def _largest_difference(db: Path) -> tuple[str, str, str]:
 
 def test_decision_pages_in_chromium(board_url: str, decide_db: Path,  # noqa: F811
                                     scifact_subset: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=60_000)  # widgets mount after the first text on a busy machine
@@ -108,25 +108,20 @@ def test_decision_pages_in_chromium(board_url: str, decide_db: Path,  # noqa: F8
     con = duckdb.connect(str(decide_db), read_only=True)
     hard_count = con.execute(HARD_SQL).fetchone()[0]
     con.close()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            _pick_checks(page, board_url, decide_db)
+    with chromium_page(height=1100) as page:
+        _pick_checks(page, board_url, decide_db)
 
-            page.goto(f"{board_url}/headtohead?task=SciFact&a=bm25&b=all-MiniLM-L6-v2&n=3",
-                      wait_until="domcontentloaded")
-            expect(page.get_by_text(text, exact=False).first).to_be_visible(timeout=90_000)
-            expect(page.get_by_text(f"query {qid} ", exact=False).first).to_be_visible()
-            cell = page.locator("[data-testid='stTable']").first
-            expect(cell).to_contain_text(doc)
-            expect(cell).to_contain_text(titles[doc][:40])
-            page.screenshot(path=str(ARTIFACTS / "decide-headtohead.png"), full_page=True)
+        page.goto(f"{board_url}/headtohead?task=SciFact&a=bm25&b=all-MiniLM-L6-v2&n=3",
+                  wait_until="domcontentloaded")
+        expect(page.get_by_text(text, exact=False).first).to_be_visible(timeout=90_000)
+        expect(page.get_by_text(f"query {qid} ", exact=False).first).to_be_visible()
+        cell = page.locator("[data-testid='stTable']").first
+        expect(cell).to_contain_text(doc)
+        expect(cell).to_contain_text(titles[doc][:40])
+        page.screenshot(path=str(ARTIFACTS / "decide-headtohead.png"), full_page=True)
 
-            page.goto(f"{board_url}/hard?tasks=SciFact", wait_until="domcontentloaded")
-            expect(page.get_by_text(f"{hard_count} hard queries:", exact=False)) \
-                .to_be_visible(timeout=90_000)
-            expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "decide-hard.png"), full_page=True)
-        finally:
-            browser.close()
+        page.goto(f"{board_url}/hard?tasks=SciFact", wait_until="domcontentloaded")
+        expect(page.get_by_text(f"{hard_count} hard queries:", exact=False)) \
+            .to_be_visible(timeout=90_000)
+        expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "decide-hard.png"), full_page=True)

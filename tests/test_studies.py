@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from harness.data_root import REPO_ROOT
 from harness.studies.spec import all_studies, load_study
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, chromium_installed, served_board  # noqa: F401
+from tests.browser import ARTIFACTS, chromium_installed, chromium_page, served_board  # noqa: F401
 from tests.helpers import cli
 
 SEVEN = {"hybrid", "distractors", "hnsw-rank-shift", "muvera-candidates", "sparse-latency",
@@ -170,24 +170,18 @@ def board_url(studied: Path) -> Iterator[str]:
 
 
 def test_studies_page_in_chromium(studied: Path, board_url: str) -> None:  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     before = hashlib.sha256(studied.read_bytes()).hexdigest()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.goto(f"{board_url}/studies", wait_until="domcontentloaded")
-            for study in all_studies():
-                expect(page.get_by_role("heading", name=study.title)).to_be_visible(
-                    timeout=60_000)
-                expect(page.get_by_text(study.claim.text).first).to_be_attached()
-            expect(page.locator(".js-plotly-plot")).to_have_count(8, timeout=60_000)
-            page.wait_for_timeout(1500)  # let Plotly finish its first layout pass
-            shot = ARTIFACTS / "board-studies.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 50_000
-        finally:
-            browser.close()
+    with chromium_page(height=1000) as page:
+        page.goto(f"{board_url}/studies", wait_until="domcontentloaded")
+        for study in all_studies():
+            expect(page.get_by_role("heading", name=study.title)).to_be_visible(
+                timeout=60_000)
+            expect(page.get_by_text(study.claim.text).first).to_be_attached()
+        expect(page.locator(".js-plotly-plot")).to_have_count(8, timeout=60_000)
+        page.wait_for_timeout(1500)  # let Plotly finish its first layout pass
+        shot = ARTIFACTS / "board-studies.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 50_000
     assert hashlib.sha256(studied.read_bytes()).hexdigest() == before
