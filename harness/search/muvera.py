@@ -15,12 +15,14 @@ size and the recall of the FDE candidates against exact MaxSim's top 100.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from harness.embeddings import DenseEmbeddings, Embeddings, MultiVectorEmbeddings
 from harness.errors import EmbeddingError
@@ -43,7 +45,10 @@ class FDEConfig:
         return self.reps * (2 ** self.ksim) * self.dproj
 
 
-def _random(config: FDEConfig, d: int) -> list[tuple[np.ndarray, np.ndarray]]:
+@functools.lru_cache(maxsize=8)
+def _random(config: FDEConfig, d: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Each repetition's (SimHash planes, inner projection); drawn once per (config, d), since
+    every query FDE of a latency probe needs them (read-only: the cache hands out one copy)."""
     rng = np.random.default_rng(config.seed)
     out = []
     for _ in range(config.reps):
@@ -53,57 +58,77 @@ def _random(config: FDEConfig, d: int) -> list[tuple[np.ndarray, np.ndarray]]:
         else:
             proj = (rng.choice([-1.0, 1.0], size=(d, config.dproj)) /
                     np.sqrt(config.dproj)).astype(np.float32)
+        planes.flags.writeable = proj.flags.writeable = False
         out.append((planes, proj))
-    return out
+    return tuple(out)
 
 
 def fde(items: MultiVectorEmbeddings, config: FDEConfig, side: str, *,
         block_tokens: int = 1 << 17) -> np.ndarray:
     """(n_items, config.dim) fixed-dimensional encodings, computed in blocks of items."""
     randoms = _random(config, items.dim)
+    # every repetition's planes (and projections) side by side: one wide matrix product per block
+    # instead of one narrow product per repetition (~10x faster for 20 reps of 5 planes)
+    planes = np.concatenate([p for p, _ in randoms], axis=1)
+    projections = np.concatenate([p for _, p in randoms], axis=1)
     out = np.zeros((len(items), config.dim), dtype=np.float32)
+    block_tokens = min(block_tokens, max((1 << 26) // projections.shape[1], 1))  # <= 256 MB
     for a, b in item_blocks(items.offsets, block_tokens):
         offsets = items.offsets[a:b + 1] - items.offsets[a]
         tokens = np.asarray(items.tokens[items.offsets[a]:items.offsets[b]], dtype=np.float32)
-        out[a:b] = _fde_block(tokens, offsets, randoms, config.ksim, side)
+        out[a:b] = _fde_block(tokens, offsets, planes, projections, config, side)
     return out
 
 
-def _fde_block(tokens: np.ndarray, offsets: np.ndarray,
-               randoms: list[tuple[np.ndarray, np.ndarray]], ksim: int, side: str) -> np.ndarray:
-    n = len(offsets) - 1
+def _fde_block(tokens: np.ndarray, offsets: np.ndarray, planes: np.ndarray,
+               projections: np.ndarray, config: FDEConfig, side: str) -> np.ndarray:
+    n, ksim, reps = len(offsets) - 1, config.ksim, config.reps
     owner = np.repeat(np.arange(n), np.diff(offsets))
     n_part = 2 ** ksim
     weights = 1 << np.arange(ksim)
+    all_bits = (tokens @ planes) > 0  # (tokens, reps * ksim) SimHash signs
+    all_projected = tokens @ projections  # (tokens, reps * width)
+    width = projections.shape[1] // reps
     blocks = []
-    for planes, proj in randoms:
-        bits = (tokens @ planes) > 0  # (tokens, ksim) SimHash signs
-        part = bits @ weights  # partition id per token
-        projected = tokens @ proj  # (tokens, dproj)
+    for r in range(reps):
+        part = all_bits[:, r * ksim:(r + 1) * ksim] @ weights  # partition id per token
+        projected = all_projected[:, r * width:(r + 1) * width]
         cell = owner * n_part + part
-        sums = np.zeros((n * n_part, projected.shape[1]), dtype=np.float32)
-        np.add.at(sums, cell, projected)
+        # per-cell sums as a one-hot (cells x tokens) sparse product: the additions of
+        # np.add.at, in the same token order, ~20x faster
+        one_hot = sp.csr_matrix((np.ones(len(cell), np.float32), (cell, np.arange(len(cell)))),
+                                shape=(n * n_part, len(cell)))
+        sums = np.asarray(one_hot @ projected, dtype=np.float32)
         if side == "document":
             counts = np.bincount(cell, minlength=n * n_part).astype(np.float32)
             sums /= np.maximum(counts, 1)[:, None]
             empty = np.flatnonzero(counts == 0)
             if empty.size:
-                _fill_empty(sums, empty, n_part, bits, offsets, projected)
+                _fill_empty(sums, empty, n_part, part, offsets, projected)
         blocks.append(sums.reshape(n, -1))
     return np.concatenate(blocks, axis=1)
 
 
-def _fill_empty(sums: np.ndarray, empty: np.ndarray, n_part: int, bits: np.ndarray,
+def _fill_empty(sums: np.ndarray, empty: np.ndarray, n_part: int, part: np.ndarray,
                 offsets: np.ndarray, projected: np.ndarray) -> None:
-    """An empty document partition gets the document's token nearest to it in SimHash bits."""
-    ksim = bits.shape[1]
-    codes = ((np.arange(n_part)[:, None] >> np.arange(ksim)) & 1).astype(bool)  # (parts, ksim)
-    docs = empty // n_part
-    for doc in np.unique(docs):
-        cells = empty[docs == doc]
-        start, end = offsets[doc], offsets[doc + 1]
-        hamming = (codes[cells % n_part][:, None, :] != bits[start:end][None]).sum(axis=2)
-        sums[cells] = projected[start + hamming.argmin(axis=1)]
+    """An empty document partition gets the document's (first) token nearest to it in SimHash
+    bits: the Hamming distance of partition ids, over every (empty cell, token of its document)
+    pair at once rather than a loop over documents."""
+    docs, cells = np.divmod(empty, n_part)
+    keep = offsets[docs + 1] > offsets[docs]  # a document without tokens has nothing to copy
+    empty, docs, cells = empty[keep], docs[keep], cells[keep]
+    if not empty.size:
+        return
+    lengths = offsets[docs + 1] - offsets[docs]
+    starts = np.zeros(len(empty), dtype=np.int64)
+    starts[1:] = np.cumsum(lengths)[:-1]
+    local = np.arange(lengths.sum()) - np.repeat(starts, lengths)  # token position in its doc
+    tokens = np.repeat(offsets[docs], lengths) + local
+    hamming = np.bitwise_count(part[tokens] ^ np.repeat(cells, lengths)).astype(np.int64)
+    # the smallest (distance, position) per empty cell: ties go to the earliest token, as argmin
+    span = int(lengths.max()) + 1
+    best = np.minimum.reduceat(hamming * span + local, starts)
+    sums[empty] = projected[offsets[docs] + best % span]
 
 
 def build(docs: Embeddings, build_params: Mapping[str, Any]) -> MuveraSearcher:
@@ -160,7 +185,8 @@ class MuveraSearcher:
         began = time.perf_counter()
         candidates = self.candidates(q, max(rerank, RECALL_DEPTH)).indices
         search_s = time.perf_counter() - began
-        truth = exact_top(q, self.docs, RECALL_DEPTH, key=fingerprint(q) + self._doc_key).indices
+        truth = exact_top(q, lambda: self.docs, min(RECALL_DEPTH, len(self.docs)),
+                          key=fingerprint(q) + self._doc_key).indices
         n_cand = rerank or RECALL_DEPTH
         c = self.config
         return {
