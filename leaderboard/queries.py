@@ -137,11 +137,15 @@ def cursor(version: Version) -> duckdb.DuckDBPyConnection:
         return _connection(version).cursor()
 
 
-def _df(version: Version, text: str, params: list[Any] | None = None) -> pd.DataFrame:
+def _df(version: Version, text: str, params: list[Any] | None = None, *,
+        arrow: bool = False) -> pd.DataFrame:
     """Run one constant SQL text with parameters on a cursor of the shared connection (a DuckDB
-    connection is not safe across threads; a cursor per call is)."""
+    connection is not safe across threads; a cursor per call is). ``arrow``: convert through
+    Arrow, ~2x faster for large frames of strings."""
     cur = cursor(version)
     try:
+        if arrow:
+            return cur.sql(text, params=params or None).to_arrow_table().to_pandas()
         return cur.execute(text, params or []).df()
     except duckdb.CatalogException as exc:
         raise BoardError(f"{version[0]}: not a harness store ({exc})") from None
@@ -154,14 +158,8 @@ def _df(version: Version, text: str, params: list[Any] | None = None) -> pd.Data
 def current_runs(version: Version) -> pd.DataFrame:
     """The current runs, shared by every page and session of this version (a cache_resource:
     never pickled or copied per read, which at 57k runs cost more than the query). Callers
-    must not modify it. Fetched through Arrow: its strings convert to pandas ~2x faster."""
-    cur = cursor(version)
-    try:
-        return cur.sql(sql.CURRENT_RUNS_SQL).to_arrow_table().to_pandas()
-    except duckdb.CatalogException as exc:
-        raise BoardError(f"{version[0]}: not a harness store ({exc})") from None
-    finally:
-        cur.close()
+    must not modify it."""
+    return _df(version, sql.CURRENT_RUNS_SQL, arrow=True)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
