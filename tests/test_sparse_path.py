@@ -100,3 +100,21 @@ def test_query_terms_missing_from_corpus_are_ignored() -> None:
     top = sparse_search(queries, docs, 2)
     assert top.indices[0, 0] == 1 and top.scores[0, 0] > 0
     assert np.all(top.scores[1] == 0)  # no shared term: nothing scores
+
+
+def test_splade_max_first_pooling_equals_the_library(subset) -> None:  # noqa: ANN001
+    """The adapter's SPLADE pooling (max first, then log1p(relu)) gives the library's output bit
+    for bit on real SciFact documents and queries (padding included: lengths differ)."""
+    import torch
+    from sentence_transformers.sparse_encoder.models import SpladePooling
+
+    model = load_model("splade-bert-tiny")._load()
+    stock = SpladePooling("max", word_embedding_dimension=model[1].word_embedding_dimension)
+    texts = [*subset.corpus_texts[:6], *subset.query_texts[:6]]
+    features = model.tokenize(texts)
+    with torch.inference_mode():
+        logits = model[0](dict(features))
+        ours = model[1](dict(logits))["sentence_embedding"]
+        theirs = stock(dict(logits))["sentence_embedding"]
+    assert features["attention_mask"].min() == 0  # some padding was pooled
+    assert torch.equal(ours, theirs) and (ours > 0).any()
