@@ -1,15 +1,24 @@
 """Embedding cache: encode each (model, side, texts) once, chunk by chunk, atomically.
 
-Layout: ``<root>/<model>/<revision>-<options>/<side>/<texts sha>-c<chunk>/chunk-00000.npz`` plus a
+Layout: ``<root>/<family>-<encoder id>/<side>/<texts sha>-c<chunk>/chunk-00000.npz`` plus a
 ``chunk-00000.json`` sidecar holding how long that chunk took to encode (so throughput is known even
 when every chunk comes from the cache), its row count and a sha256 over the chunk's bytes, its
 position and its texts. Every read verifies all of it (plus NaN/Inf): a chunk that does not verify
 is reported, discarded and re-encoded, never used. Chunks are aligned to fixed boundaries, so a
 resumed encode batches texts exactly as an uninterrupted one and produces bit-identical vectors.
+
+The encoder id hashes what decides the vectors, never the name a model was called by: the
+adapter class, its options, and the bytes of every file in the model's folder (weights,
+tokenizer, pooling and prompt configs), or the revision where the model is not a folder. So the
+same weights run by registry name, by path and by hub id encode once, and two folders that share
+weights but pool differently never share vectors. An empty ``name-<model>`` file in the folder
+says which names used it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -64,6 +73,58 @@ def clip_texts(texts: Sequence[str], max_length: int | None) -> list[str]:
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+# Files in a model folder that do not change what the model computes.
+_NOT_MODEL_FILES = {"README.md", ".gitattributes", "LICENSE", "LICENSE.txt"}
+_PROVENANCE_OPTIONS = {"hub_commit"}  # where the files came from; the files themselves are hashed
+
+
+def encoder_id(encoder: Encoder) -> str:
+    """What decides an encoder's vectors, hashed (the cache folder's name; see module doc)."""
+    adapter = getattr(encoder, "stands_for", encoder)  # a proxy (the Ray pool) names its model
+    meta = adapter.meta
+    folder = _files_folder(adapter)
+    options = {k: v for k, v in meta.options if k not in _PROVENANCE_OPTIONS}
+    identity = {"adapter": f"{type(adapter).__module__}.{type(adapter).__qualname__}",
+                "family": meta.family, "options": options,
+                "content": folder_digest(folder) if folder is not None else meta.revision}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _files_folder(adapter: Encoder) -> Path | None:
+    """The folder an adapter loads its model from (a hub snapshot's too), if it has one."""
+    for where in (getattr(adapter, "folder", None), getattr(adapter, "path", None),
+                  adapter.meta.source):
+        if where and Path(where).is_absolute() and Path(where).is_dir():
+            return Path(where)
+    return None
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over the relative paths and bytes of a model folder's files (hidden ones aside);
+    remembered per process while no file's size or mtime changes."""
+    try:
+        files = sorted(p for p in folder.rglob("*") if p.is_file()
+                       and p.name not in _NOT_MODEL_FILES
+                       and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+        stamp = tuple((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                      for p in files)
+        return _digest_files(folder.resolve(), stamp)
+    except OSError as exc:
+        raise HarnessError(f"{exc.filename or folder}: cannot read the model file: "
+                           f"{exc.strerror or exc}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_files(folder: Path, stamp: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for relative, size, _mtime in stamp:
+        digest.update(f"{relative}\0{size}\0".encode("utf-8", "surrogatepass"))
+        with (folder / relative).open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def _umask() -> int:
@@ -191,10 +252,12 @@ class EmbeddingCache:
         self.warn = warn
 
     def folder(self, encoder: Encoder, side: Side, texts: Sequence[str]) -> Path:
+        return (self.model_folder(encoder) / side
+                / f"{texts_sha256(texts)[:24]}-c{self.chunk_size}")
+
+    def model_folder(self, encoder: Encoder) -> Path:
         meta = encoder.meta
-        options = hashlib.sha256(json.dumps(dict(meta.options), sort_keys=True).encode())
-        return (self.root / _safe(meta.name) / f"{meta.revision}-{options.hexdigest()[:8]}"
-                / side / f"{texts_sha256(texts)[:24]}-c{self.chunk_size}")
+        return self.root / f"{_safe(meta.family)}-{encoder_id(encoder)}"
 
     def is_complete(self, encoder: Encoder, texts: Sequence[str], side: Side) -> bool:
         folder = self.folder(encoder, side, texts)
@@ -233,6 +296,8 @@ class EmbeddingCache:
         reads slices from disk) never sits in memory as a whole."""
         folder = self.folder(encoder, side, texts)
         folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # a label for people reading the folder, no more
+            (folder.parent.parent / f"name-{_safe(encoder.meta.name)}").touch()
         remove_stale_temps(folder)  # left by a killed writer
         for index, start in enumerate(range(0, len(texts), self.chunk_size)):
             chunk = texts[start:start + self.chunk_size]

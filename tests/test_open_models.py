@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 
 from adapters.dense import minilm_dir
 from adapters.registry import load_model
+from harness.cache import EmbeddingCache
 from tests.helpers import count_rows, run_cli
 from tests.open_world import build_hub_cache
 
@@ -50,6 +52,38 @@ def test_model_folder_by_path_equals_registry_minilm(minilm_copy: Path, tiny_sci
     assert meta["license"] == "apache-2.0"
 
 
+def test_same_model_files_share_one_cache_folder(minilm_copy: Path, tmp_path: Path) -> None:
+    """The cache keys vectors by what computes them, not by the name a model is called: the
+    registry's MiniLM and a copy by path share one folder (encoded once); a copy whose pooling
+    differs (CLS instead of mean, same weights) or whose weights differ by one byte does not;
+    a README edit does not matter."""
+    cache = EmbeddingCache(tmp_path / "cache")
+    registry = cache.model_folder(load_model("all-MiniLM-L6-v2"))
+    assert cache.model_folder(load_model(str(minilm_copy))) == registry
+    assert cache.model_folder(load_model("all-MiniLM-L6-v2-maxlen16")) != registry
+
+    def variant(name: str, change: Callable[[Path], None]) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(minilm_copy, folder)
+        change(folder)
+        return cache.model_folder(load_model(str(folder)))
+
+    def cls_pooling(folder: Path) -> None:
+        config = folder / "1_Pooling" / "config.json"
+        pooling = json.loads(config.read_text())
+        pooling.update(pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)
+        config.write_text(json.dumps(pooling))
+
+    def flip_a_weight_byte(folder: Path) -> None:
+        weights = bytearray((folder / "model.safetensors").read_bytes())
+        weights[-1] ^= 1
+        (folder / "model.safetensors").write_bytes(bytes(weights))
+
+    assert variant("readme", lambda f: (f / "README.md").write_text("mine")) == registry
+    assert variant("cls", cls_pooling) != registry
+    assert variant("byte", flip_a_weight_byte) != registry
+
+
 def test_hub_id_from_the_hub_cache_offline(minilm_copy: Path, tiny_scifact: Path,
                                            tmp_path: Path, shared_cache: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,6 +103,10 @@ def test_hub_id_from_the_hub_cache_offline(minilm_copy: Path, tiny_scifact: Path
     assert meta["hub_id"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert meta["mteb"]["n_parameters"] > 0  # mteb knows this id: its metadata is recorded
     assert 0.3 < score <= 1.0
+    # the snapshot holds the registry model's files: one cache folder for both
+    cache = EmbeddingCache(shared_cache)
+    assert cache.model_folder(load_model("sentence-transformers/all-MiniLM-L6-v2")) == \
+        cache.model_folder(load_model("all-MiniLM-L6-v2"))
 
     missing = run_cli("acme/not-in-the-cache", "SciFact", tiny_scifact, db, shared_cache)
     assert missing.exit_code == 2 and "Traceback" not in missing.output

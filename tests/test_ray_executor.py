@@ -49,10 +49,9 @@ def _grid(executor: object, root: Path, db: Path, cache: Path,
         return executor.run(grid(models, ["SciFact"]), runner, print).results  # type: ignore[attr-defined]
 
 
-def _chunk_digests(cache: Path, model: str = "") -> dict[str, str]:
+def _chunk_digests(cache: Path) -> dict[str, str]:
     return {str(p.relative_to(cache)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(cache.rglob("chunk-*.npz"))
-            if str(p.relative_to(cache)).startswith(model)}
+            for p in sorted(cache.rglob("chunk-*.npz"))}
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +85,17 @@ def test_killed_worker_is_retried(cluster: None, scifact_subset: Path, tmp_path:
     assert count_rows(tmp_path / "k.duckdb") == 1  # exactly one row for the run
     assert main_scores(tmp_path / "k.duckdb") == {
         results[0].key: local_reference[0][results[0].key]}
-    assert _chunk_digests(tmp_path / "cache") == _chunk_digests_of(local_reference, "wordllama")
+    assert _chunk_digests(tmp_path / "cache") == \
+        _chunk_digests_of(local_reference, "wordllama-l2-256")
 
 
 def _chunk_digests_of(reference: tuple, model: str) -> dict[str, str]:
-    return {path: digest for path, digest in reference[1].items() if path.startswith(model)}
+    """The reference's chunk files of one model (its cache folder, named by encoder id)."""
+    from adapters.registry import load_model
+
+    folder = EmbeddingCache(Path("unused")).model_folder(load_model(model)).name
+    return {path: digest for path, digest in reference[1].items()
+            if path.startswith(folder + "/")}
 
 
 def _free_port() -> int:

@@ -102,19 +102,29 @@ def test_query_terms_missing_from_corpus_are_ignored() -> None:
     assert np.all(top.scores[1] == 0)  # no shared term: nothing scores
 
 
-def test_splade_max_first_pooling_equals_the_library(subset) -> None:  # noqa: ANN001
-    """The adapter's SPLADE pooling (max first, then log1p(relu)) gives the library's output bit
-    for bit on real SciFact documents and queries (padding included: lengths differ)."""
+def test_splade_blocked_pooling_equals_the_library(subset) -> None:  # noqa: ANN001
+    """The adapter's SPLADE pooling (MLM projection per sequence and vocabulary block, max first,
+    then log1p(relu)) gives sentence-transformers' own output on real SciFact documents and
+    queries, through the library's own encode (length-sorted batches, padding): the same terms,
+    the same weights to float rounding. The bound is the library's own: its output for a text
+    moves by ~3e-6 with the batch the text lands in (measured: batch size 4 vs 32)."""
     import torch
-    from sentence_transformers.sparse_encoder.models import SpladePooling
+    from sentence_transformers import SparseEncoder
+    from sentence_transformers.sparse_encoder.models import MLMTransformer, SpladePooling
 
-    model = load_model("splade-bert-tiny")._load()
-    stock = SpladePooling("max", word_embedding_dimension=model[1].word_embedding_dimension)
-    texts = [*subset.corpus_texts[:6], *subset.query_texts[:6]]
-    features = model.tokenize(texts)
-    with torch.inference_mode():
-        logits = model[0](dict(features))
-        ours = model[1](dict(logits))["sentence_embedding"]
-        theirs = stock(dict(logits))["sentence_embedding"]
-    assert features["attention_mask"].min() == 0  # some padding was pooled
-    assert torch.equal(ours, theirs) and (ours > 0).any()
+    adapter = load_model("splade-bert-tiny")
+    ours = adapter._load()
+    assert adapter.pooling_path == "blocked"
+    mlm = MLMTransformer(str(adapter.folder), max_seq_length=adapter.max_length)
+    stock = SparseEncoder(modules=[mlm, SpladePooling(
+        "max", word_embedding_dimension=mlm.get_sentence_embedding_dimension())], device="cpu")
+    stock.max_seq_length = adapter.max_length
+    texts = [*subset.corpus_texts[:8], "", "a", *subset.query_texts[:16]]
+    for encode in ("encode_document", "encode_query"):
+        for batch_size in (4, 32):
+            mine, theirs = (getattr(m, encode)(texts, batch_size=batch_size,
+                                               convert_to_tensor=True).to_dense()
+                            for m in (ours, stock))
+            assert torch.equal(mine > 0, theirs > 0), (encode, batch_size)
+            assert torch.allclose(mine, theirs, rtol=0, atol=1e-5), (encode, batch_size)
+            assert (mine > 0).sum() > 500 and mine.max() > 1

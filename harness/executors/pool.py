@@ -69,9 +69,10 @@ class RemoteChunks:
     """Stands in for the encoder inside ``EmbeddingCache.encode``: chunk i is the result of the
     i-th missing chunk sent to the pool, fetched in order, with at most ``window`` in flight."""
 
-    def __init__(self, meta: Any, actors: list[Any], texts: Sequence[str],
+    def __init__(self, source: Any, actors: list[Any], texts: Sequence[str],
                  ranges: list[tuple[int, int]], side: str, batch_size: int) -> None:
-        self.meta, self.actors, self.texts, self.side = meta, actors, texts, side
+        self.stands_for = source  # the cache keys the chunks by this encoder, not by the proxy
+        self.meta, self.actors, self.texts, self.side = source.meta, actors, texts, side
         self.batch_size = batch_size
         self.pending = deque(ranges)
         self.in_flight: deque[tuple[str, Any]] = deque()
@@ -125,7 +126,7 @@ def encode_shards(shards: list[Shard], cache: EmbeddingCache, *, workers: int, b
         try:
             pids = fetch([a.pid.remote() for a in actors])  # waits for every model load
             for shard, ranges in todo:
-                proxy = RemoteChunks(source.meta, actors, shard.texts, ranges, shard.side,
+                proxy = RemoteChunks(source, actors, shard.texts, ranges, shard.side,
                                      batch_size)
                 proxy.top_up()  # the first chunks start before the driver waits
                 if on_pool is not None:
