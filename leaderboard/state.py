@@ -3,8 +3,10 @@ it, so a link reproduces the view.
 
 Use ``bind`` around a keyed widget (it restores the widget's value from the URL before the widget
 is drawn and writes it back after), or ``restore`` / ``publish`` separately. A URL value wins only
-when it differs from what this session last wrote (a link just opened, or edited by hand), so a
-widget change is never undone by the stale URL of the previous run. Lists travel as one
+when it is neither what this session last wrote nor an older value the browser has not yet
+replaced (a link just opened, or edited by hand), so a widget change is never undone by a stale
+URL: a quick user's second change can reach the server with the query string of the run before
+the first one's, which the browser had not yet swapped. Lists travel as one
 comma-separated parameter; values outside a widget's options are dropped.
 """
 
@@ -16,6 +18,17 @@ from typing import Any
 import streamlit as st
 
 _LAST = "_url_last_"  # session-state prefix: what this session last wrote per parameter
+_STALE = "_url_stale_"  # older values written since the browser last showed the newest one
+
+
+def _is_new(param: str, url: str | None) -> bool:
+    """A URL value this session did not just write (so it came from a link or a hand edit)."""
+    if url is None:
+        return False
+    if url == st.session_state.get(_LAST + param):
+        st.session_state[_STALE + param] = frozenset()  # the browser has caught up
+        return False
+    return url not in st.session_state.get(_STALE + param, frozenset())
 
 
 def _encode(value: Any) -> str:
@@ -45,7 +58,7 @@ def restore(param: str, key: str, default: Any, *, kind: type = str,
     """Before the widget keyed ``key`` is drawn: take the URL's value when it is new, else keep
     the session's value, else ``default``."""
     url = st.query_params.get(param)
-    if url is not None and url != st.session_state.get(_LAST + param):
+    if _is_new(param, url):
         try:
             st.session_state[key] = _decode(url, kind, options)
             return
@@ -61,6 +74,10 @@ def restore(param: str, key: str, default: Any, *, kind: type = str,
 
 def publish(param: str, value: Any) -> None:
     text = _encode(value)
+    last = st.session_state.get(_LAST + param)
+    if last is not None and last != text:
+        stale = st.session_state.get(_STALE + param, frozenset())
+        st.session_state[_STALE + param] = stale | {last}
     st.session_state[_LAST + param] = text
     if st.query_params.get(param) != text:
         st.query_params[param] = text
@@ -102,7 +119,7 @@ def restore_existing(page: str, options: dict[str, list]) -> None:
     a value outside them is dropped, never passed to the widget."""
     for key, param in EXISTING_PAGES.get(page, {}).items():
         url = st.query_params.get(param)
-        if url is None or url == st.session_state.get(_LAST + param):
+        if not _is_new(param, url):
             continue
         kind = _KINDS.get(key, str)
         if key not in options and not (key == "lb_search" or kind is bool):

@@ -61,3 +61,24 @@ def test_pick_link_restores_every_budget_field(app) -> None:  # noqa: ANN001
     assert at.text[0].value.startswith("Best that fits:")
     at.number_input(key="pk_bytes").set_value(100.0).run()
     assert at.query_params["max_bytes_per_doc"] == "100"
+
+
+def test_stale_url_from_a_quick_second_change_does_not_undo_the_first(app) -> None:  # noqa: ANN001
+    """A user changes two widgets quickly: the second change reaches the server with the query
+    string of the run before the first (the browser had not yet swapped its URL). The first
+    change must stand; a value this session never wrote (a link, a hand edit) still wins, and
+    so does an older value once the browser has caught up (an in-app link back to it)."""
+    at = app("views/pick.py", tasks="SciFact", metric="ndcg_at_10", max_bytes_per_doc="500")
+    at.number_input(key="pk_bytes").set_value(100.0).run()
+    assert at.query_params["max_bytes_per_doc"] == "100"
+    at.query_params["max_bytes_per_doc"] = "500"  # the stale query string of the run before
+    at.number_input(key="pk_p95").set_value(50.0).run()
+    assert at.number_input(key="pk_bytes").value == 100.0
+    assert at.query_params["max_bytes_per_doc"] == "100" and at.query_params["max_p95_ms"] == "50"
+    at.run()  # the browser shows the newest URL: older values are links again
+    at.query_params["max_bytes_per_doc"] = "500"
+    at.run()
+    assert at.number_input(key="pk_bytes").value == 500.0
+    at.query_params["max_bytes_per_doc"] = "300"  # edited by hand
+    at.run()
+    assert at.number_input(key="pk_bytes").value == 300.0

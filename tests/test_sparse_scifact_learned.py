@@ -1,6 +1,7 @@
 """Learned sparse models end to end on full SciFact, through the CLI and the shared cache.
 
-SPLADE BERT-tiny encodes ~3-20 documents/s on 2 shared cores (many minutes cold), so this is a
+SPLADE BERT-tiny takes minutes to encode full SciFact cold on 2 cores (about 5 with the blocked
+pooling of adapters/splade_pooling.py, 11 before), so this is a
 slow test; faster-clip's inference-free lookup runs in seconds.
 """
 
