@@ -37,10 +37,10 @@ demo: setup
 test: setup
 	$(BIN)/pytest -q -m "not slow" -n 2 --dist loadfile
 
-# The full-dataset reproductions: the same two workers (encoding is most of their time, and two
-# one-thread encodes use two cores better than one two-thread encode).
+# The full-dataset reproductions on the same two workers, files in collection order (the longest,
+# marked starts_first, goes first; xdist would otherwise start the files with the most tests).
 test-slow: setup
-	$(BIN)/pytest -q -m slow -n 2 --dist loadfile
+	$(BIN)/pytest -q -m slow -n 2 --dist loadfile --no-loadscope-reorder
 
 bench: setup
 	$(BIN)/python -m bench $(SECTIONS)

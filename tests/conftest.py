@@ -24,6 +24,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers on two
 SHARED_CACHE = REPO_ROOT / "results" / "cache"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest file first: with two workers taking whole files in collection order
+    (`--no-loadscope-reorder`), one works through it while the other takes the rest."""
+    items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     return resolve_data_root()

@@ -24,6 +24,7 @@ def _json(value: object) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.starts_first  # ~18 minutes of the slow tier's ~40 on two cores
 def test_maxsim_and_muvera_on_scifact(data_root: Path, shared_cache: Path,
                                       tmp_path: Path) -> None:
     with Store(tmp_path / "mv.duckdb") as store:

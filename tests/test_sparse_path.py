@@ -128,3 +128,23 @@ def test_splade_blocked_pooling_equals_the_library(subset) -> None:  # noqa: ANN
             assert torch.equal(mine > 0, theirs > 0), (encode, batch_size)
             assert torch.allclose(mine, theirs, rtol=0, atol=1e-5), (encode, batch_size)
             assert (mine > 0).sum() > 500 and mine.max() > 1
+
+
+def test_splade_max_first_fallback_equals_the_library(subset) -> None:  # noqa: ANN001
+    """Models whose MLM head is not BERT's keep the library's MLM module and get only the
+    max-first pooling: bit for bit the library's pooling on the same logits (padding included)."""
+    import torch
+    from sentence_transformers.sparse_encoder.models import MLMTransformer, SpladePooling
+
+    from adapters import splade_pooling
+
+    adapter = load_model("splade-bert-tiny")
+    mlm = MLMTransformer(str(adapter.folder), max_seq_length=adapter.max_length)
+    stock = SpladePooling("max", word_embedding_dimension=mlm.get_sentence_embedding_dimension())
+    features = mlm.tokenize([*subset.corpus_texts[:4], "", *subset.query_texts[:4]])
+    with torch.inference_mode():
+        logits = mlm(dict(features))
+        theirs = stock(dict(logits))["sentence_embedding"]
+        ours = splade_pooling._max_first(stock, dict(logits))["sentence_embedding"]
+    assert features["attention_mask"].min() == 0  # some padding was pooled
+    assert torch.equal(ours, theirs) and (ours > 0).sum() > 100
