@@ -128,7 +128,7 @@ class SparseEncoderAdapter:
             task_types=frozenset(task_types), options=(("pooling", "splade-max"),
                                                        ("max_length", str(max_length))),
         )
-        self.pooling_path = ""  # which SPLADE pooling the loaded model uses (splade_pooling.install)
+        self.pooling_path = ""  # the SPLADE pooling in use, set on load (splade_pooling.install)
         self._model = None
 
     def _load(self):  # noqa: ANN202 - a SparseEncoder
